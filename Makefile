@@ -1,0 +1,128 @@
+# fastcached — non-recursive Makefile.
+#
+#   make            release build: build/fastcached (-O2)
+#   make debug      build/debug/fastcached (-O0 -g)
+#   make asan       build/asan/fastcached (ASan + UBSan, -fno-sanitize-recover=all)
+#   make run        install missing packages, build, run in the foreground (memory backend)
+#   make test       install missing packages, build, run unit + integration tests
+#   make check      the whole suite against the ASan+UBSan build
+#   make bench      benchmarks against redis-server in the same run (bench/)
+#   make depcheck   verify the include arrows of ../shared/STYLE.md
+#   make format     clang-format every source file
+#   make clean
+#
+# Objects of each configuration live in build/<cfg>/ so flags never mix; -MMD -MP gives header
+# dependencies.
+
+PKGS     := libuv hiredis inih criterion
+CC       ?= cc
+WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Werror
+BASE     := -std=c11 -D_GNU_SOURCE $(WARN) -I. -MMD -MP
+PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+SRV_LIBS  = $(shell pkg-config --libs libuv hiredis inih 2>/dev/null) -lm
+TEST_LIBS = $(shell pkg-config --libs criterion hiredis 2>/dev/null)
+
+CFG ?= release
+ifeq ($(CFG),release)
+  OUT     := build/release
+  CFLAGS_CFG := -O2 -g
+  LDFLAGS_CFG :=
+else ifeq ($(CFG),debug)
+  OUT     := build/debug
+  CFLAGS_CFG := -O0 -g3
+  LDFLAGS_CFG :=
+else ifeq ($(CFG),asan)
+  OUT     := build/asan
+  CFLAGS_CFG := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDFLAGS_CFG := -fsanitize=address,undefined
+else
+  $(error unknown CFG=$(CFG))
+endif
+
+ALL_CFLAGS = $(BASE) $(CFLAGS_CFG) $(PKGCFLAGS) $(CFLAGS)
+
+LIB_SRC   := $(wildcard protocol/*.c storage/*.c conf/*.c)
+SRV_SRC   := $(filter-out server/main.c,$(wildcard server/*.c))
+UNIT_SRC  := $(wildcard tests/unit/*/*.c)
+INTEG_SRC := $(wildcard tests/integration/*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(OUT)/%.o)
+SRV_OBJ   := $(SRV_SRC:%.c=$(OUT)/%.o)
+UNIT_OBJ  := $(UNIT_SRC:%.c=$(OUT)/%.o)
+INTEG_OBJ := $(INTEG_SRC:%.c=$(OUT)/%.o)
+
+BIN       := $(OUT)/fastcached
+UNIT_BIN  := $(OUT)/unit_tests
+INTEG_BIN := $(OUT)/integration_tests
+
+.PHONY: all debug asan run test check bench fuzz depcheck format clean deps tests-built
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+ifeq ($(CFG),release)
+	@ln -sf release/fastcached build/fastcached
+endif
+
+debug:
+	@$(MAKE) --no-print-directory CFG=debug all
+asan:
+	@$(MAKE) --no-print-directory CFG=asan all
+
+$(BIN): $(OUT)/server/main.o $(SRV_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(SRV_LIBS) $(LDFLAGS)
+
+$(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) -lm $(LDFLAGS)
+
+$(INTEG_BIN): $(INTEG_OBJ)
+	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) -lm $(LDFLAGS)
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests-built: $(BIN) $(UNIT_BIN) $(INTEG_BIN)
+
+# Installs what is missing (Debian 12): the libraries, redis-server/redis-tools as the reference,
+# python3-redis for the example. Does nothing when everything is present.
+deps:
+	@./scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./build/fastcached $(RUN_ARGS)
+
+# The whole suite: unit tests (hermetic), then integration tests (real processes).
+test: deps
+	@$(MAKE) --no-print-directory tests-built
+	@$(MAKE) --no-print-directory depcheck
+	./scripts/run-tests.sh $(OUT)
+
+check: deps
+	@$(MAKE) --no-print-directory CFG=asan tests-built
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ./scripts/run-tests.sh build/asan
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	./bench/run.sh
+
+# protocol/, storage/ and conf/ know nothing of libuv, hiredis or each other.
+depcheck:
+	@! grep -nE '#include *[<"](uv|hiredis|server/|storage/|conf/)' protocol/*.[ch] || \
+	  { echo "depcheck: protocol/ includes a forbidden header"; exit 1; }
+	@! grep -nE '#include *[<"](uv|hiredis|server/|protocol/|conf/)' storage/*.[ch] || \
+	  { echo "depcheck: storage/ includes a forbidden header"; exit 1; }
+	@! grep -nE '#include *[<"](uv|hiredis|server/|protocol/|storage/)' conf/*.[ch] || \
+	  { echo "depcheck: conf/ includes a forbidden header"; exit 1; }
+	@! grep -nE '#include *[<"]uv' server/commands.[ch] server/backend.h || \
+	  { echo "depcheck: the command layer includes uv.h"; exit 1; }
+	@echo "depcheck: ok"
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

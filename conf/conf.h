@@ -1,0 +1,91 @@
+/*
+ * conf — turns defaults + an INI file (with ${ENV} expansion) + command-line flags into a plain
+ * struct fc_conf, or an error message.
+ *
+ * Precedence: flag > file > default. Every key lives in one table (conf.c) with its section,
+ * type, bounds and setter, so the file and the flags share one validation path.
+ *
+ * Errors are written into a caller buffer as "file:line: message" (file errors) or
+ * "--flag: message" (flag errors). Nothing here prints or exits; server/main.c does.
+ */
+#ifndef FC_CONF_CONF_H
+#define FC_CONF_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FC_VERSION "0.1.0"
+#define FC_CONF_MAX_BIND 16
+#define FC_CONF_STR 256
+
+typedef enum { FC_DRIVER_MEMORY = 0, FC_DRIVER_REDIS = 1 } fc_driver;
+typedef enum { FC_LOG_DEBUG = 0, FC_LOG_VERBOSE, FC_LOG_NOTICE, FC_LOG_WARNING } fc_loglevel;
+
+typedef struct fc_conf {
+    /* [server] */
+    char bind[FC_CONF_MAX_BIND][FC_CONF_STR]; /* "bind = 127.0.0.1 ::1": space separated */
+    int nbind;
+    int port;                    /* 0..65535; 0 disables TCP (then unixsocket is required) */
+    char unixsocket[FC_CONF_STR]; /* empty: none */
+    int64_t maxclients;          /* >= 1, default 10000 */
+    int64_t timeout;             /* idle seconds before a client is closed; 0 = never */
+    fc_loglevel loglevel;        /* debug | verbose | notice | warning */
+    int databases;               /* 1..1024, default 16 */
+    uint64_t proto_max_bulk_len; /* default 512mb; k/m/g suffixes */
+    uint64_t client_query_buffer_limit; /* default 1gb */
+    /* [cache] */
+    fc_driver driver;            /* memory | redis */
+    int64_t ttl;                 /* default TTL seconds for writes without one; 0 = none */
+    /* [redis] */
+    char redis_host[FC_CONF_STR];
+    int redis_port;
+    int redis_db;
+    char redis_password[FC_CONF_STR];
+    /* Where the file was read from, for messages ("" when none). */
+    char path[FC_CONF_STR];
+} fc_conf;
+
+typedef enum {
+    FC_CONF_RUN,         /* start the daemon */
+    FC_CONF_TEST,        /* --test-config: print the effective config and exit 0 */
+    FC_CONF_VERSION,     /* --version */
+    FC_CONF_HELP,        /* --help */
+} fc_conf_action;
+
+/* Fills c with the defaults. */
+void fc_conf_defaults(fc_conf *c);
+
+/* Loads an INI file over c. Returns 0, or -1 with "path:line: message" in err. */
+int fc_conf_load_file(fc_conf *c, const char *path, char *err, size_t errlen);
+
+/* Loads INI text (same rules; `name` is used in messages). For tests and the fuzzer. */
+int fc_conf_load_string(fc_conf *c, const char *name, const char *text, char *err, size_t errlen);
+
+/* Sets one key as the file would (section, key, raw value with ${ENV} already expanded or not:
+ * expansion is applied here). Returns 0 or -1 with a message (no "file:line: " prefix). */
+int fc_conf_set(fc_conf *c, const char *section, const char *key, const char *value, char *err,
+                size_t errlen);
+
+/* Expands ${NAME} and ${NAME:-default} in value into out. Returns 0, or -1 with a message
+ * (unset variable without default, unterminated ${, result too long). */
+int fc_conf_expand_env(const char *value, char *out, size_t outlen, char *err, size_t errlen);
+
+/* Parses argv: defaults, then the -c/--config file, then flags over it. Returns 0 with *action
+ * set, or -1 with a message in err. */
+int fc_conf_from_args(fc_conf *c, int argc, char **argv, fc_conf_action *action, char *err,
+                      size_t errlen);
+
+/* Checks cross-key rules (e.g. port 0 needs a unixsocket). Returns 0 or -1 with a message. */
+int fc_conf_validate(const fc_conf *c, char *err, size_t errlen);
+
+/* Writes the effective configuration as an INI file that fc_conf_load_file accepts. */
+void fc_conf_print(const fc_conf *c, FILE *out);
+
+/* The --help text. */
+void fc_conf_usage(FILE *out, const char *prog);
+
+const char *fc_conf_driver_name(fc_driver d);
+const char *fc_conf_loglevel_name(fc_loglevel l);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * store — one keyspace (a Redis "database"): binary-safe string keys and values, each with an
+ * absolute expiry time in milliseconds.
+ *
+ * The store never reads a clock: every call that may observe expiry takes `now_ms`, so TTL logic
+ * is tested with an injected time. Expiry is lazy (a lookup of an expired key deletes it and
+ * reports it missing) and active (fc_store_expire_cycle reclaims keys nobody reads, bounded by a
+ * work budget the caller chooses).
+ *
+ * Ownership: the store copies key and value into its own memory on every write. An fc_entry_view
+ * borrows the store's memory and is valid only until the next call that mutates this store.
+ *
+ * Expiry convention: expire_at == FC_NO_EXPIRE (0) means no expiry; any other value is an
+ * absolute Unix time in ms, and a key is expired when expire_at <= now_ms.
+ */
+#ifndef FC_STORAGE_STORE_H
+#define FC_STORAGE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FC_NO_EXPIRE 0
+
+typedef struct fc_store fc_store;
+
+typedef struct fc_entry_view {
+    const char *key;
+    size_t klen;
+    const char *val;
+    size_t vlen;
+    int64_t expire_at; /* FC_NO_EXPIRE or absolute ms */
+} fc_entry_view;
+
+typedef struct fc_store_stats {
+    uint64_t hits;        /* fc_store_get found a live key */
+    uint64_t misses;      /* fc_store_get found nothing */
+    uint64_t expired;     /* keys removed because their time had come (lazy or active) */
+} fc_store_stats;
+
+/* Lookup flags. */
+#define FC_LOOKUP_NOSTATS 1u /* do not count a hit or miss (write paths, as Redis) */
+
+/* Creates an empty store. seed keys the hash function (hash-flooding resistance).
+ * Returns NULL on out-of-memory. */
+fc_store *fc_store_new(uint64_t seed);
+void fc_store_free(fc_store *s);
+
+/* Looks key up; an expired key is deleted and reported missing. Returns true and fills *out
+ * when the key is live. Counts a hit or miss unless FC_LOOKUP_NOSTATS. */
+bool fc_store_get(fc_store *s, const char *key, size_t klen, int64_t now_ms, unsigned flags,
+                  fc_entry_view *out);
+
+/* Inserts or replaces key with the value and expiry. With keep_ttl and an existing live key, the
+ * existing expiry is kept and expire_at ignored. Returns 0 or -ENOMEM (store unchanged). */
+int fc_store_set(fc_store *s, const char *key, size_t klen, const char *val, size_t vlen,
+                 int64_t expire_at, bool keep_ttl, int64_t now_ms);
+
+/* Resizes the value of key to newlen bytes and returns a writable pointer to it: the first
+ * min(old, newlen) bytes are kept, new bytes are zero. The expiry is kept; a missing key is
+ * created (empty before the resize) with expire_if_created. Returns NULL on out-of-memory (store
+ * unchanged). The pointer is valid until the next mutating call. Serves APPEND and SETRANGE. */
+char *fc_store_resize_value(fc_store *s, const char *key, size_t klen, size_t newlen,
+                            int64_t expire_if_created, int64_t now_ms);
+
+/* Deletes key. Returns true if a live key was deleted (an expired one counts as missing). */
+bool fc_store_del(fc_store *s, const char *key, size_t klen, int64_t now_ms);
+
+/* Sets the expiry of a live key (FC_NO_EXPIRE removes it). Returns false if the key is missing. */
+bool fc_store_set_expire(fc_store *s, const char *key, size_t klen, int64_t expire_at,
+                         int64_t now_ms);
+
+/* Renames src to dst keeping value and expiry, replacing dst (or not, with nx).
+ * Returns 0, -ENOENT (no live src), -EEXIST (nx and dst live), -ENOMEM. src == dst is allowed. */
+int fc_store_rename(fc_store *s, const char *src, size_t slen, const char *dst, size_t dlen,
+                    bool nx, int64_t now_ms);
+
+/* Number of keys, including expired keys not yet reclaimed (as Redis's DBSIZE). */
+size_t fc_store_size(const fc_store *s);
+
+/* Number of keys with an expiry (INFO keyspace "expires="), same convention as size. */
+size_t fc_store_volatile_size(const fc_store *s);
+
+/* Approximate bytes of memory the store holds (entries and tables). */
+size_t fc_store_bytes(const fc_store *s);
+
+/* Removes every key. */
+void fc_store_flush(fc_store *s);
+
+/* Scan callback: a live key and its entry, borrowed for the duration of the call. The callback
+ * must not mutate the store. */
+typedef void fc_store_scan_fn(void *ctx, const fc_entry_view *e);
+
+/*
+ * One step of a cursor scan with Redis's guarantees: start with cursor 0, call until it returns 0;
+ * every key present for the whole scan is visited at least once (keys may repeat), even while
+ * the table grows, shrinks or rehashes between calls. Each call visits at least one bucket and
+ * returns the next cursor. Expired keys are not visited.
+ */
+uint64_t fc_store_scan(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_scan_fn *fn,
+                       void *ctx);
+
+/* Fills *out with a random live key. Returns false if the store has none. */
+bool fc_store_random(fc_store *s, int64_t now_ms, uint64_t rnd, fc_entry_view *out);
+
+/* Deletes every live key matching the glob pattern and returns how many were deleted. */
+size_t fc_store_invalidate(fc_store *s, const char *pat, size_t plen, int64_t now_ms);
+
+/* Active expiry: examines at most max_work slots from where the last cycle stopped, deleting
+ * the expired keys found. Returns how many keys it deleted; the caller bounds time by calling it
+ * repeatedly with a clock check in between. */
+size_t fc_store_expire_cycle(fc_store *s, int64_t now_ms, size_t max_work);
+
+/* Incremental-rehash step budget for idle time: does up to n bucket moves if rehashing.
+ * Returns true if a rehash is still in progress. */
+bool fc_store_rehash_step(fc_store *s, size_t n);
+
+const fc_store_stats *fc_store_get_stats(const fc_store *s);
+
+#endif
