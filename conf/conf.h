@@ -88,4 +88,9 @@ void fc_conf_usage(FILE *out, const char *prog);
 const char *fc_conf_driver_name(fc_driver d);
 const char *fc_conf_loglevel_name(fc_loglevel l);
 
+/* The key table, for tests and documentation: how many keys there are, and the section and key
+ * name of key i (static strings). fc_conf_key_at returns false when i >= fc_conf_key_count(). */
+size_t fc_conf_key_count(void);
+bool fc_conf_key_at(size_t i, const char **section, const char **name);
+
 #endif
