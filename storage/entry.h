@@ -1,0 +1,145 @@
+/*
+ * entry — the layout of one key/value item: a single allocation holding everything.
+ *
+ *   +--------+------+-----------+------+------+---------+---------+
+ *   | next 8 | meta | expire 8? | klen | vlen | key ... | val ... |
+ *   +--------+------+-----------+------+------+---------+---------+
+ *
+ * meta bit 0: an expire slot is present (its value may be FC_NO_EXPIRE after PERSIST);
+ * bits 1-2 / 3-4: the width of klen / vlen as 1, 2, 4 or 8 bytes. Fields after meta are
+ * unaligned and read with memcpy. A 10-byte key with a 10-byte value needs 31 bytes (39 with an
+ * expiry), one 48-byte malloc chunk either way. Internal to storage/.
+ */
+#ifndef FC_STORAGE_ENTRY_H
+#define FC_STORAGE_ENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct fc_entry {
+    struct fc_entry *next; /* bucket chain */
+    uint8_t meta;
+    unsigned char body[];
+} fc_entry;
+
+#define FC_ENTRY_BASE offsetof(fc_entry, body)
+#define FC_META_EXP 1u
+
+static inline unsigned fc_width_code(size_t n)
+{
+    return n <= 0xff ? 0 : n <= 0xffff ? 1 : n <= 0xffffffffu ? 2 : 3;
+}
+
+static inline size_t fc_meta_kw(uint8_t meta)
+{
+    return (size_t)1 << ((meta >> 1) & 3);
+}
+
+static inline size_t fc_meta_vw(uint8_t meta)
+{
+    return (size_t)1 << ((meta >> 3) & 3);
+}
+
+static inline uint8_t fc_meta_make(bool has_exp, size_t klen, size_t vlen)
+{
+    return (uint8_t)((has_exp ? FC_META_EXP : 0) | fc_width_code(klen) << 1 |
+                     fc_width_code(vlen) << 3);
+}
+
+/* Bytes from the start of the allocation to the key. */
+static inline size_t fc_meta_hdr(uint8_t meta)
+{
+    return FC_ENTRY_BASE + ((meta & FC_META_EXP) ? 8 : 0) + fc_meta_kw(meta) + fc_meta_vw(meta);
+}
+
+static inline size_t fc_read_len(const unsigned char *p, size_t w)
+{
+    switch (w) {
+    case 1:
+        return p[0];
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return (size_t)v;
+    }
+    }
+}
+
+static inline void fc_write_len(unsigned char *p, size_t w, size_t n)
+{
+    uint64_t v64 = n;
+    uint32_t v32 = (uint32_t)n;
+    uint16_t v16 = (uint16_t)n;
+    if (w == 1)
+        p[0] = (unsigned char)n;
+    else if (w == 2)
+        memcpy(p, &v16, 2);
+    else if (w == 4)
+        memcpy(p, &v32, 4);
+    else
+        memcpy(p, &v64, 8);
+}
+
+static inline const unsigned char *fc_entry_lens(const fc_entry *e)
+{
+    return e->body + ((e->meta & FC_META_EXP) ? 8 : 0);
+}
+
+static inline size_t fc_entry_klen(const fc_entry *e)
+{
+    return fc_read_len(fc_entry_lens(e), fc_meta_kw(e->meta));
+}
+
+static inline size_t fc_entry_vlen(const fc_entry *e)
+{
+    return fc_read_len(fc_entry_lens(e) + fc_meta_kw(e->meta), fc_meta_vw(e->meta));
+}
+
+static inline char *fc_entry_key(const fc_entry *e)
+{
+    return (char *)e + fc_meta_hdr(e->meta);
+}
+
+static inline char *fc_entry_val(const fc_entry *e)
+{
+    return fc_entry_key(e) + fc_entry_klen(e);
+}
+
+static inline int64_t fc_entry_expire(const fc_entry *e)
+{
+    int64_t v = 0;
+    if (e->meta & FC_META_EXP)
+        memcpy(&v, e->body, 8);
+    return v;
+}
+
+/* Requires the expire slot (meta & FC_META_EXP). */
+static inline void fc_entry_write_expire(fc_entry *e, int64_t at)
+{
+    memcpy(e->body, &at, 8);
+}
+
+static inline bool fc_entry_is_expired(const fc_entry *e, int64_t now_ms)
+{
+    int64_t at = fc_entry_expire(e);
+    return at != 0 && at <= now_ms;
+}
+
+static inline bool fc_entry_key_eq(const fc_entry *e, const char *key, size_t klen)
+{
+    return fc_entry_klen(e) == klen && memcmp(fc_entry_key(e), key, klen) == 0;
+}
+
+#endif
