@@ -148,7 +148,7 @@ void fc_conf_usage(FILE *out, const char *prog)
         const fc_conf_key *k = &fc_conf_keys[i];
         char where[64];
         snprintf(where, sizeof(where), "[%s] %s", k->section, k->name);
-        fprintf(out, "  %-28s %-32s %s (default: %s)\n", k->flag, where, k->help,
+        fprintf(out, "  %-28s %-37s %s (default: %s)\n", k->flag, where, k->help,
                 k->def[0] ? k->def : "empty");
     }
     fprintf(out, "\nValues may use ${NAME} and ${NAME:-default} (environment variables).\n");

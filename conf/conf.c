@@ -245,58 +245,61 @@ static int set_enum(fc_conf *c, const fc_conf_key *k, const char *v, char *err, 
 
 /* ---- printers -------------------------------------------------------------------------- */
 
-static void print_int(const fc_conf *c, const fc_conf_key *k, FILE *out)
+static void print_int(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
 {
-    fprintf(out, "%" PRId64, load_int(c, k));
+    snprintf(out, len, "%" PRId64, load_int(c, k));
 }
 
-static void print_ttl(const fc_conf *c, const fc_conf_key *k, FILE *out)
+static void print_ttl(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
 {
     int64_t v = load_int(c, k);
     if (v == 0)
-        fputs("none", out);
+        snprintf(out, len, "none");
     else
-        fprintf(out, "%" PRId64, v);
+        snprintf(out, len, "%" PRId64, v);
 }
 
-static void print_size(const fc_conf *c, const fc_conf_key *k, FILE *out)
+static void print_size(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
 {
     int64_t v = load_int(c, k);
     if (v != 0 && v % 1073741824 == 0)
-        fprintf(out, "%" PRId64 "gb", v / 1073741824);
+        snprintf(out, len, "%" PRId64 "gb", v / 1073741824);
     else if (v != 0 && v % 1048576 == 0)
-        fprintf(out, "%" PRId64 "mb", v / 1048576);
+        snprintf(out, len, "%" PRId64 "mb", v / 1048576);
     else if (v != 0 && v % 1024 == 0)
-        fprintf(out, "%" PRId64 "kb", v / 1024);
+        snprintf(out, len, "%" PRId64 "kb", v / 1024);
     else
-        fprintf(out, "%" PRId64, v);
+        snprintf(out, len, "%" PRId64, v);
 }
 
-static void print_str(const fc_conf *c, const fc_conf_key *k, FILE *out)
+static void print_str(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
 {
-    fputs((const char *)cfield(c, k), out);
+    snprintf(out, len, "%.*s", (int)k->width, (const char *)cfield(c, k));
 }
 
 /* Secrets are masked: --test-config output is meant to be shown and pasted around. */
-static void print_secret(const fc_conf *c, const fc_conf_key *k, FILE *out)
+static void print_secret(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
 {
-    if (*(const char *)cfield(c, k))
-        fputs("********", out);
+    snprintf(out, len, "%s", *(const char *)cfield(c, k) ? "********" : "");
 }
 
-static void print_bind(const fc_conf *c, const fc_conf_key *k, FILE *out)
+static void print_bind(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
 {
     (void)k;
-    for (int i = 0; i < c->nbind && i < FC_CONF_MAX_BIND; i++)
-        fprintf(out, "%s%s", i ? " " : "", c->bind[i]);
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < c->nbind && i < FC_CONF_MAX_BIND && used < len; i++)
+        used += (size_t)snprintf(out + used, len - used, "%s%.*s", i ? " " : "", FC_CONF_STR,
+                                 c->bind[i]);
 }
 
-static void print_enum(const fc_conf *c, const fc_conf_key *k, FILE *out)
+static void print_enum(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
 {
     int64_t v = load_int(c, k);
+    out[0] = '\0';
     for (int64_t i = 0; k->names[i]; i++)
         if (i == v)
-            fputs(k->names[i], out);
+            snprintf(out, len, "%s", k->names[i]);
 }
 
 /* ---- the table ------------------------------------------------------------------------- */
@@ -443,20 +446,23 @@ int fc_conf_validate(const fc_conf *c, char *err, size_t errlen)
     return 0;
 }
 
-/* A string the file syntax cannot carry exactly: it would be cut, trimmed or expanded. */
-static bool reads_back(const char *s)
+/* Whether "name = val" reads back as val: the loader would cut it at " ;", trim its edges,
+ * expand "${", or reject a line longer than it accepts (197 characters with Debian's inih). */
+static bool reads_back(const char *name, const char *val)
 {
-    size_t n = strlen(s);
-    if (n && (strchr(" \t\r\n\f\v", s[0]) || strchr(" \t\r\n\f\v", s[n - 1])))
+    size_t n = strlen(val);
+    if (strlen(name) + 3 + n > 197)
         return false;
-    return !strstr(s, "${") && !strchr(s, '\n') && !strstr(s, " ;") && !strstr(s, "\t;");
+    if (n && (strchr(" \t\r\n\f\v", val[0]) || strchr(" \t\r\n\f\v", val[n - 1])))
+        return false;
+    return !strstr(val, "${") && !strchr(val, '\n') && !strstr(val, " ;") && !strstr(val, "\t;");
 }
 
 void fc_conf_print(const fc_conf *c, FILE *out)
 {
     fprintf(out, "; fastcached %s effective configuration", FC_VERSION);
     if (c->path[0])
-        fprintf(out, " (file: %s)", c->path);
+        fprintf(out, " (file: %.*s)", (int)strcspn(c->path, "\r\n"), c->path);
     fputc('\n', out);
     const char *section = "";
     for (size_t i = 0; i < fc_conf_nkeys; i++) {
@@ -465,11 +471,11 @@ void fc_conf_print(const fc_conf *c, FILE *out)
             fprintf(out, "%s[%s]\n", i ? "\n" : "", k->section);
             section = k->section;
         }
-        if (k->print == print_str && !reads_back((const char *)cfield(c, k)))
+        char val[EXPAND_MAX + FC_CONF_MAX_BIND];
+        k->print(c, k, val, sizeof(val));
+        if (!reads_back(k->name, val))
             fprintf(out, "; warning: the next value will not read back exactly\n");
-        fprintf(out, "%s = ", k->name);
-        k->print(c, k, out);
-        fputc('\n', out);
+        fprintf(out, "%s =%s%s\n", k->name, val[0] ? " " : "", val);
     }
 }
 

@@ -23,8 +23,8 @@ typedef struct fc_conf_key fc_conf_key;
 /* Parses value (already expanded) into the row's field. Returns 0 or -1 with a message. */
 typedef int fc_conf_setter(fc_conf *c, const fc_conf_key *k, const char *value, char *err,
                            size_t errlen);
-/* Writes the field's value as the file syntax accepts it (no newline). */
-typedef void fc_conf_printer(const fc_conf *c, const fc_conf_key *k, FILE *out);
+/* Writes the field's value into out[0..len) as the file syntax accepts it (truncated to fit). */
+typedef void fc_conf_printer(const fc_conf *c, const fc_conf_key *k, char *out, size_t len);
 
 struct fc_conf_key {
     const char *section;       /* "server", "cache" or "redis" */
