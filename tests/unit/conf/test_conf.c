@@ -1005,3 +1005,26 @@ Test(conf, example_names_every_key)
         cr_assert(has_key(&ks, s, n), "fastcached.conf.example does not set [%s] %s", s, n);
     cr_assert_eq((size_t)ks.n, fc_conf_key_count(), "each key once, and no other");
 }
+
+Test(conf, test_config_output_round_trip)
+{
+    char path[64], err[ERRLEN];
+    setenv("FC_UPSTREAM", "10.9.8.7", 1);
+    write_tmp(path, "[server]\nport = 7100\ndatabases = 2\n[cache]\ndriver = redis\n"
+                    "[redis]\nhost = ${FC_UPSTREAM}\ndb = 1\n");
+    fc_conf c, back;
+    fc_conf_action action;
+    int rc = args(&c, &action, err, "--test-config", "-c", path, "--ttl", "15", "--bind",
+                  "0.0.0.0", NULL);
+    unlink(path);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert_eq(action, FC_CONF_TEST);
+    char *text = print_to_string(&c);
+    cr_assert_eq(load(&back, text, err), 0, "%s\n%s", err, text);
+    assert_same(&c, &back, true);
+    cr_assert_str_eq(back.redis_host, "10.9.8.7");
+    cr_assert_eq(back.ttl, 15);
+    cr_assert_eq(back.port, 7100);
+    cr_assert_str_eq(back.bind[0], "0.0.0.0");
+    free(text);
+}
