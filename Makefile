@@ -20,7 +20,7 @@ WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing
 BASE     := -std=c11 -D_GNU_SOURCE $(WARN) -I. -MMD -MP
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 SRV_LIBS  = $(shell pkg-config --libs libuv hiredis inih 2>/dev/null) -lm
-TEST_LIBS = $(shell pkg-config --libs criterion hiredis 2>/dev/null)
+TEST_LIBS = $(shell pkg-config --libs criterion hiredis inih 2>/dev/null)
 
 CFG ?= release
 ifeq ($(CFG),release)

@@ -1,0 +1,266 @@
+/*
+ * client — one connection (see client.h for the data flow and ownership).
+ */
+#include "server/client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/resp_writer.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "server/util.h"
+
+#define READ_CHUNK (16 * 1024)
+#define KEEP_BUF (64 * 1024) /* buffers shrink back to this when idle */
+
+static void flush(fc_client *c);
+
+fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type)
+{
+    fc_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    int r = type == UV_NAMED_PIPE ? uv_pipe_init(srv->loop, &c->h.pipe, 0)
+                                  : uv_tcp_init(srv->loop, &c->h.tcp);
+    if (r != 0) {
+        free(c);
+        return NULL;
+    }
+    c->srv = srv;
+    c->h.handle.data = c;
+    fc_session_init(&c->sess, fc_time_ms());
+    if (type == UV_NAMED_PIPE)
+        c->sess.flags |= FC_SESS_UNIX;
+    fc_buf_init(&c->in, srv->conf->client_query_buffer_limit);
+    fc_buf_init(&c->out, 0);
+    fc_buf_init(&c->wbuf, 0);
+    fc_resp_parser_init(&c->parser);
+    c->parser.max_bulk = srv->conf->proto_max_bulk_len;
+    return c;
+}
+
+static void on_close(uv_handle_t *h)
+{
+    fc_client *c = h->data;
+    fc_buf_deinit(&c->in);
+    fc_buf_deinit(&c->out);
+    fc_buf_deinit(&c->wbuf);
+    fc_resp_parser_deinit(&c->parser);
+    fc_session_deinit(&c->sess);
+    free(c->argv);
+    free(c);
+}
+
+void fc_client_close(fc_client *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (c->sess.id)
+        fc_core_detach(&c->srv->core, &c->sess);
+    uv_close(&c->h.handle, on_close);
+}
+
+static void format_addr(const struct sockaddr_storage *ss, char *out, size_t n)
+{
+    char ip[64] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        uv_ip4_name(a, ip, sizeof(ip));
+        port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        uv_ip6_name(a, ip, sizeof(ip));
+        port = ntohs(a->sin6_port);
+    }
+    snprintf(out, n, "%s:%d", ip, port);
+}
+
+static void fill_addrs(fc_client *c)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno(&c->h.handle, &fd) == 0)
+        c->sess.fd = fd;
+    if (c->sess.flags & FC_SESS_UNIX) {
+        snprintf(c->sess.addr, sizeof(c->sess.addr), "%.50s:0", c->srv->conf->unixsocket);
+        snprintf(c->sess.laddr, sizeof(c->sess.laddr), "%.50s:0", c->srv->conf->unixsocket);
+        return;
+    }
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0)
+        format_addr(&ss, c->sess.addr, sizeof(c->sess.addr));
+    len = sizeof(ss);
+    if (uv_tcp_getsockname(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0)
+        format_addr(&ss, c->sess.laddr, sizeof(c->sess.laddr));
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    fc_client *c = h->data;
+    size_t want = READ_CHUNK;
+    (void)suggested;
+    if (c->parser.need > c->in.len && c->parser.need - c->in.len > want)
+        want = c->parser.need - c->in.len;
+    if (fc_buf_reserve(&c->in, want) != 0 && fc_buf_reserve(&c->in, 1) != 0) {
+        buf->base = NULL; /* read_cb gets UV_ENOBUFS: the query buffer limit */
+        buf->len = 0;
+        return;
+    }
+    buf->base = c->in.data + c->in.len;
+    buf->len = c->in.cap - c->in.len;
+}
+
+/* Points c->argv at the frame's arguments inside the input buffer. */
+static bool build_argv(fc_client *c, const char *base)
+{
+    size_t argc = c->parser.argc;
+    if (argc > c->argv_cap) {
+        size_t cap = argc < 16 ? 16 : argc;
+        fc_arg *a = realloc(c->argv, cap * sizeof(*a));
+        if (!a)
+            return false;
+        c->argv = a;
+        c->argv_cap = cap;
+    }
+    for (size_t i = 0; i < argc; i++) {
+        c->argv[i].p = base + c->parser.argv[i].off;
+        c->argv[i].len = c->parser.argv[i].len;
+    }
+    return true;
+}
+
+static void protocol_error(fc_client *c, const char *msg)
+{
+    fc_resp_errorf(&c->out, "ERR %s", msg);
+    fc_log_verbose("Protocol error (%s) from client: id=%llu addr=%s", msg,
+                   (unsigned long long)c->sess.id, c->sess.addr);
+    c->sess.flags |= FC_SESS_CLOSE_AFTER_REPLY;
+}
+
+/* Parses and runs every complete request in the input buffer, then drops the bytes used. */
+static void process_input(fc_client *c)
+{
+    size_t off = 0;
+    int64_t now = fc_time_ms();
+    c->sess.last_ms = now;
+    while (off < c->in.len && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)) {
+        size_t used = 0;
+        char *base = c->in.data + off;
+        fc_resp_status st = fc_resp_parse(&c->parser, base, c->in.len - off, &used);
+        if (st == FC_RESP_AGAIN)
+            break;
+        if (st == FC_RESP_ERR) {
+            protocol_error(c, c->parser.err);
+            break;
+        }
+        off += used;
+        if (c->parser.argc == 0)
+            continue;
+        if (!build_argv(c, base)) {
+            protocol_error(c, "out of memory");
+            break;
+        }
+        fc_dispatch(&c->srv->core, &c->sess, &c->out, c->argv, (int)c->parser.argc, now);
+    }
+    fc_buf_consume(&c->in, off);
+    if (c->in.len == 0)
+        fc_buf_shrink(&c->in, KEEP_BUF);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    fc_client *c = s->data;
+    (void)buf;
+    if (nread < 0) {
+        if (nread == UV_ENOBUFS)
+            fc_log_warning("Closing client id=%llu addr=%s: query buffer limit reached",
+                           (unsigned long long)c->sess.id, c->sess.addr);
+        fc_client_close(c);
+        return;
+    }
+    c->in.len += (size_t)nread;
+    c->srv->core.stats.net_in += (uint64_t)nread;
+    process_input(c);
+    if (c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)
+        uv_read_stop(&c->h.stream);
+    flush(c);
+    if (c->srv->core.shutdown_requested)
+        fc_server_stop(c->srv);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    fc_client *c = req->data;
+    c->writing = false;
+    c->wbuf.len = 0;
+    if (c->closing)
+        return;
+    if (status < 0) {
+        fc_client_close(c);
+        return;
+    }
+    fc_buf_shrink(&c->wbuf, KEEP_BUF);
+    flush(c);
+}
+
+/* Sends what is in out: try_write first, the rest through uv_write after a buffer swap. */
+static void flush(fc_client *c)
+{
+    if (c->writing || c->closing)
+        return;
+    if (c->out.len == 0) {
+        if (c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)
+            fc_client_close(c);
+        return;
+    }
+    uv_buf_t b = {.base = c->out.data, .len = c->out.len};
+    int r = uv_try_write(&c->h.stream, &b, 1);
+    if (r < 0 && r != UV_EAGAIN) {
+        fc_client_close(c);
+        return;
+    }
+    size_t sent = r > 0 ? (size_t)r : 0;
+    c->srv->core.stats.net_out += sent;
+    if (sent == c->out.len) {
+        c->out.len = 0;
+        fc_buf_shrink(&c->out, KEEP_BUF);
+        flush(c); /* closes if asked to */
+        return;
+    }
+    fc_buf tmp = c->wbuf;
+    c->wbuf = c->out;
+    c->out = tmp;
+    c->out.len = 0;
+    size_t left = c->wbuf.len - sent;
+    b.base = c->wbuf.data + sent;
+    b.len = left;
+    c->wreq.data = c;
+    if (uv_write(&c->wreq, &c->h.stream, &b, 1, on_write) != 0) {
+        fc_client_close(c);
+        return;
+    }
+    c->srv->core.stats.net_out += left;
+    c->writing = true;
+}
+
+int fc_client_start(fc_client *c)
+{
+    fc_core_attach(&c->srv->core, &c->sess);
+    fill_addrs(c);
+    if (!(c->sess.flags & FC_SESS_UNIX)) {
+        uv_tcp_nodelay(&c->h.tcp, 1);
+        uv_tcp_keepalive(&c->h.tcp, 1, 300);
+    }
+    return uv_read_start(&c->h.stream, on_alloc, on_read);
+}
+
+void fc_client_reject(fc_client *c, const char *err)
+{
+    fc_resp_error(&c->out, err, strlen(err));
+    c->sess.flags |= FC_SESS_CLOSE_AFTER_REPLY;
+    flush(c);
+}

@@ -1,0 +1,62 @@
+/*
+ * client — one connection: input buffer, parse loop, reply buffers, writes.
+ *
+ *   socket ──read──► in ──fc_resp_parse──► argv ──fc_dispatch──► out ──try_write / uv_write──► socket
+ *
+ * Replies to one read batch are accumulated in `out` and flushed together: first with
+ * uv_try_write, and what the kernel does not take is handed to uv_write, after swapping `out`
+ * with `wbuf` so new replies never touch the bytes of a write in flight.
+ *
+ * Ownership: the client owns its buffers; a uv_write buffer (wbuf) belongs to its request until
+ * write_cb; the struct embeds its libuv handle and is freed only in close_cb.
+ */
+#ifndef FC_SERVER_CLIENT_H
+#define FC_SERVER_CLIENT_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "protocol/buf.h"
+#include "protocol/resp_parser.h"
+#include "server/commands.h"
+#include "server/session.h"
+
+struct fc_server;
+
+typedef struct fc_client {
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+    } h;
+    struct fc_server *srv;
+    fc_session sess;
+    fc_buf in;
+    fc_resp_parser parser;
+    fc_buf out;     /* replies not yet handed to a write */
+    fc_buf wbuf;    /* bytes of the write in flight */
+    uv_write_t wreq;
+    bool writing;
+    bool closing;
+    fc_arg *argv;
+    size_t argv_cap;
+} fc_client;
+
+/* Recovers the client from its session (the command layer only sees sessions). */
+#define FC_CLIENT_OF(s) ((fc_client *)((char *)(s) - offsetof(fc_client, sess)))
+
+/* Allocates a client for an accepted stream of the given type (UV_TCP or UV_NAMED_PIPE), already
+ * initialised on the server's loop but not yet accepted. NULL on out-of-memory. */
+fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type);
+
+/* Starts reading after uv_accept succeeded; registers the session. Returns 0 or a uv error. */
+int fc_client_start(fc_client *c);
+
+/* Writes an error line, then closes once it is sent (maxclients refusal). */
+void fc_client_reject(fc_client *c, const char *err);
+
+/* Closes the connection; memory is released in the close callback. Idempotent. */
+void fc_client_close(fc_client *c);
+
+#endif

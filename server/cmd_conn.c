@@ -1,0 +1,241 @@
+/*
+ * cmd_conn — connection commands: PING, ECHO, QUIT, RESET, HELLO and CLIENT.
+ *
+ * HELLO switches the session between RESP2 and RESP3 (node-redis 6 and ioredis 6 open with
+ * HELLO 3). fastcached identifies itself as Redis 7.0.15 here and in INFO, because clients gate
+ * features on that version; INFO also carries fastcached_version.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/cmd_impl.h"
+
+#define REDIS_COMPAT_VERSION "7.0.15"
+
+void cmd_ping(fc_cmd_ctx *c)
+{
+    if (c->argc > 2)
+        fc_reply_arity(c, "ping");
+    else if (c->argc == 2)
+        fc_resp_bulk(c->out, c->argv[1].p, c->argv[1].len);
+    else
+        fc_resp_simple(c->out, "PONG", 4);
+}
+
+void cmd_echo(fc_cmd_ctx *c)
+{
+    fc_resp_bulk(c->out, c->argv[1].p, c->argv[1].len);
+}
+
+void cmd_quit(fc_cmd_ctx *c)
+{
+    c->sess->flags |= FC_SESS_CLOSE_AFTER_REPLY;
+    fc_resp_ok(c->out);
+}
+
+static void set_str(char **dst, const char *p, size_t n)
+{
+    free(*dst);
+    *dst = NULL;
+    if (n == 0)
+        return;
+    *dst = malloc(n + 1);
+    if (*dst) {
+        memcpy(*dst, p, n);
+        (*dst)[n] = '\0';
+    }
+}
+
+void cmd_reset(fc_cmd_ctx *c)
+{
+    c->sess->db = 0;
+    c->sess->proto = 2;
+    set_str(&c->sess->name, NULL, 0);
+    fc_resp_simple(c->out, "RESET", 5);
+}
+
+/* Redis accepts names made of '!'..'~' only. */
+static bool valid_name(const fc_arg *a)
+{
+    for (size_t i = 0; i < a->len; i++)
+        if (a->p[i] < '!' || a->p[i] > '~')
+            return false;
+    return true;
+}
+
+static bool set_name_or_reply(fc_cmd_ctx *c, const fc_arg *a)
+{
+    if (!valid_name(a)) {
+        fc_reply_err(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+        return false;
+    }
+    set_str(&c->sess->name, a->p, a->len);
+    return true;
+}
+
+static void hello_reply(fc_cmd_ctx *c)
+{
+    int proto = c->sess->proto;
+    fc_resp_map(c->out, 7, proto);
+    fc_resp_bulk_cstr(c->out, "server");
+    fc_resp_bulk_cstr(c->out, "redis");
+    fc_resp_bulk_cstr(c->out, "version");
+    fc_resp_bulk_cstr(c->out, REDIS_COMPAT_VERSION);
+    fc_resp_bulk_cstr(c->out, "proto");
+    fc_resp_int(c->out, proto);
+    fc_resp_bulk_cstr(c->out, "id");
+    fc_resp_int(c->out, (int64_t)c->sess->id);
+    fc_resp_bulk_cstr(c->out, "mode");
+    fc_resp_bulk_cstr(c->out, "standalone");
+    fc_resp_bulk_cstr(c->out, "role");
+    fc_resp_bulk_cstr(c->out, "master");
+    fc_resp_bulk_cstr(c->out, "modules");
+    fc_resp_array(c->out, 0);
+}
+
+void cmd_hello(fc_cmd_ctx *c)
+{
+    long long ver = 0;
+    int j = 1;
+    if (c->argc >= 2) {
+        if (!fc_parse_ll(c->argv[1].p, c->argv[1].len, &ver)) {
+            fc_reply_err(c, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        if (ver < 2 || ver > 3) {
+            fc_reply_err(c, "NOPROTO unsupported protocol version");
+            return;
+        }
+        j = 2;
+    }
+    const fc_arg *user = NULL, *name = NULL;
+    for (; j < c->argc; j++) {
+        int more = c->argc - 1 - j;
+        if (fc_arg_is(c, j, "auth") && more >= 2) {
+            user = &c->argv[j + 1];
+            j += 2;
+        } else if (fc_arg_is(c, j, "setname") && more >= 1) {
+            name = &c->argv[++j];
+        } else {
+            const char *nul = memchr(c->argv[j].p, '\0', c->argv[j].len);
+            int n = (int)(nul ? (size_t)(nul - c->argv[j].p) : c->argv[j].len);
+            fc_resp_errorf(c->out, "ERR Syntax error in HELLO option '%.*s'", n, c->argv[j].p);
+            return;
+        }
+    }
+    if (user && !fc_eq_word(user->p, user->len, "default")) {
+        fc_reply_err(c, "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+    }
+    if (name && !set_name_or_reply(c, name))
+        return;
+    if (ver)
+        c->sess->proto = (int)ver;
+    hello_reply(c);
+}
+
+/* One line of CLIENT LIST / CLIENT INFO, in Redis 7's field order. */
+static void client_line(fc_buf *b, const fc_session *s, int64_t now_ms)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof(line),
+                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d "
+                     "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 "
+                     "multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=r "
+                     "cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+                     (unsigned long long)s->id, s->addr, s->laddr, s->fd,
+                     s->name ? s->name : "", (long long)((now_ms - s->created_ms) / 1000),
+                     (long long)((now_ms - s->last_ms) / 1000), s->db, s->qbuf, s->qbuf_free,
+                     s->qbuf + s->qbuf_free, s->obuf, s->qbuf + s->qbuf_free + s->obuf,
+                     s->last_cmd ? s->last_cmd : "NULL", s->proto,
+                     s->lib_name ? s->lib_name : "", s->lib_ver ? s->lib_ver : "");
+    if (n > 0)
+        fc_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void client_list(fc_cmd_ctx *c, bool only_self)
+{
+    fc_buf b;
+    fc_buf_init(&b, 0);
+    if (only_self) {
+        client_line(&b, c->sess, c->now_ms);
+    } else {
+        for (const fc_session *s = c->core->sessions; s; s = s->next)
+            client_line(&b, s, c->now_ms);
+    }
+    fc_resp_verbatim(c->out, b.data ? b.data : "", b.len, c->sess->proto);
+    fc_buf_deinit(&b);
+}
+
+static void client_setinfo(fc_cmd_ctx *c)
+{
+    bool is_name = fc_arg_is(c, 2, "lib-name");
+    if (!is_name && !fc_arg_is(c, 2, "lib-ver")) {
+        fc_resp_errorf(c->out, "ERR Unrecognized option '%.*s'", (int)c->argv[2].len,
+                       c->argv[2].p);
+        return;
+    }
+    if (!valid_name(&c->argv[3])) {
+        fc_resp_errorf(c->out, "ERR %s cannot contain spaces, newlines or special characters.",
+                       is_name ? "lib-name" : "lib-ver");
+        return;
+    }
+    set_str(is_name ? &c->sess->lib_name : &c->sess->lib_ver, c->argv[3].p, c->argv[3].len);
+    fc_resp_ok(c->out);
+}
+
+static const char *const client_help[] = {
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETNAME", "    Return the name of the current connection.",
+    "ID", "    Return the ID of the current connection.",
+    "INFO", "    Return information about the current client connection.",
+    "LIST", "    Return information about client connections.",
+    "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
+    "SETNAME <name>", "    Assign the name <name> to the current connection.",
+    "HELP", "    Print this help.",
+};
+
+static void reply_help(fc_cmd_ctx *c, const char *const *lines, size_t n)
+{
+    fc_resp_array(c->out, n);
+    for (size_t i = 0; i < n; i++)
+        fc_resp_simple(c->out, lines[i], strlen(lines[i]));
+}
+
+void cmd_client(fc_cmd_ctx *c)
+{
+    static const struct { const char *sub; int arity; } subs[] = {
+        {"id", 2}, {"getname", 2}, {"setname", 3}, {"setinfo", 4}, {"list", -2}, {"info", 2},
+        {"help", 2}};
+    size_t i = 0, nsubs = sizeof(subs) / sizeof(subs[0]);
+    while (i < nsubs && !fc_arg_is(c, 1, subs[i].sub))
+        i++;
+    if (i == nsubs) {
+        fc_reply_unknown_sub(c);
+        return;
+    }
+    int ar = subs[i].arity;
+    if ((ar > 0 && c->argc != ar) || c->argc < -ar) {
+        fc_resp_errorf(c->out, "ERR wrong number of arguments for 'client|%s' command",
+                       subs[i].sub);
+        return;
+    }
+    switch (i) {
+    case 0: fc_resp_int(c->out, (int64_t)c->sess->id); break;
+    case 1:
+        if (c->sess->name)
+            fc_resp_bulk_cstr(c->out, c->sess->name);
+        else
+            fc_resp_null(c->out, c->sess->proto);
+        break;
+    case 2:
+        if (set_name_or_reply(c, &c->argv[2]))
+            fc_resp_ok(c->out);
+        break;
+    case 3: client_setinfo(c); break;
+    case 4: client_list(c, false); break;
+    case 5: client_list(c, true); break;
+    default: reply_help(c, client_help, sizeof(client_help) / sizeof(client_help[0])); break;
+    }
+}

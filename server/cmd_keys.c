@@ -1,0 +1,276 @@
+/*
+ * cmd_keys — the keyspace family: DEL/UNLINK, EXISTS, TOUCH, TYPE, DBSIZE, KEYS, SCAN, RANDOMKEY,
+ * RENAME(NX), SELECT, FLUSHDB/FLUSHALL and fastcached's INVALIDATE.
+ *
+ * KEYS and SCAN never return expired keys; DBSIZE counts keys not yet reclaimed, as Redis does.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/cmd_impl.h"
+#include "storage/glob.h"
+
+void cmd_del(fc_cmd_ctx *c)
+{
+    fc_store *db = fc_ctx_db(c);
+    int64_t n = 0;
+    for (int i = 1; i < c->argc; i++)
+        n += fc_store_del(db, c->argv[i].p, c->argv[i].len, c->now_ms);
+    fc_resp_int(c->out, n);
+}
+
+static int64_t count_existing(fc_cmd_ctx *c)
+{
+    fc_store *db = fc_ctx_db(c);
+    int64_t n = 0;
+    for (int i = 1; i < c->argc; i++) {
+        fc_entry_view e;
+        n += fc_store_get(db, c->argv[i].p, c->argv[i].len, c->now_ms, 0, &e);
+    }
+    return n;
+}
+
+void cmd_exists(fc_cmd_ctx *c)
+{
+    fc_resp_int(c->out, count_existing(c));
+}
+
+void cmd_touch(fc_cmd_ctx *c)
+{
+    fc_resp_int(c->out, count_existing(c));
+}
+
+void cmd_type(fc_cmd_ctx *c)
+{
+    fc_entry_view e;
+    bool found = fc_store_get(fc_ctx_db(c), c->argv[1].p, c->argv[1].len, c->now_ms, 0, &e);
+    if (found)
+        fc_resp_simple(c->out, "string", 6);
+    else
+        fc_resp_simple(c->out, "none", 4);
+}
+
+void cmd_dbsize(fc_cmd_ctx *c)
+{
+    fc_resp_int(c->out, (int64_t)fc_store_size(fc_ctx_db(c)));
+}
+
+/* Collects matching keys as bulk replies into a side buffer, counting them. */
+typedef struct key_collector {
+    fc_buf items;
+    size_t n;
+    const char *pat;
+    size_t plen;
+    bool all;
+} key_collector;
+
+static void collect_key(void *ctx, const fc_entry_view *e)
+{
+    key_collector *k = ctx;
+    if (k->all || fc_glob_match(k->pat, k->plen, e->key, e->klen, false)) {
+        fc_resp_bulk(&k->items, e->key, e->klen);
+        k->n++;
+    }
+}
+
+static void reply_collected(fc_cmd_ctx *c, key_collector *k)
+{
+    fc_resp_array(c->out, k->n);
+    fc_buf_append(c->out, k->items.data, k->items.len);
+    fc_buf_deinit(&k->items);
+}
+
+void cmd_keys(fc_cmd_ctx *c)
+{
+    key_collector k = {.pat = c->argv[1].p, .plen = c->argv[1].len};
+    k.all = k.plen == 1 && k.pat[0] == '*';
+    fc_buf_init(&k.items, 0);
+    uint64_t cursor = 0;
+    do {
+        cursor = fc_store_scan(fc_ctx_db(c), cursor, c->now_ms, collect_key, &k);
+    } while (cursor != 0);
+    reply_collected(c, &k);
+}
+
+/* Redis parses the cursor with strtoul(): C-string semantics, "" and "+0" are 0, "-1" wraps,
+ * a leading space or trailing garbage or overflow is "invalid cursor". */
+static bool parse_cursor(fc_cmd_ctx *c, uint64_t *cursor)
+{
+    char buf[64];
+    const fc_arg *a = &c->argv[1];
+    const char *nul = memchr(a->p, '\0', a->len);
+    size_t n = nul ? (size_t)(nul - a->p) : a->len;
+    if (n >= sizeof(buf) || (n > 0 && isspace((unsigned char)a->p[0]))) {
+        fc_reply_err(c, "ERR invalid cursor");
+        return false;
+    }
+    memcpy(buf, a->p, n);
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    *cursor = strtoull(buf, &end, 10);
+    if (*end != '\0' || errno == ERANGE) {
+        fc_reply_err(c, "ERR invalid cursor");
+        return false;
+    }
+    return true;
+}
+
+typedef struct scan_opts {
+    long long count;
+    const fc_arg *match;
+    const fc_arg *type;
+} scan_opts;
+
+static bool parse_scan_opts(fc_cmd_ctx *c, scan_opts *o)
+{
+    o->count = 10;
+    o->match = o->type = NULL;
+    for (int i = 2; i < c->argc; i += 2) {
+        bool has_value = c->argc - i >= 2;
+        if (has_value && fc_arg_is(c, i, "count")) {
+            if (!fc_arg_ll(c, i + 1, &o->count))
+                return false;
+            if (o->count < 1) {
+                fc_reply_err(c, FC_ERR_SYNTAX);
+                return false;
+            }
+        } else if (has_value && fc_arg_is(c, i, "match")) {
+            o->match = &c->argv[i + 1];
+        } else if (has_value && fc_arg_is(c, i, "type")) {
+            o->type = &c->argv[i + 1];
+        } else {
+            fc_reply_err(c, FC_ERR_SYNTAX);
+            return false;
+        }
+    }
+    return true;
+}
+
+void cmd_scan(fc_cmd_ctx *c)
+{
+    uint64_t cursor;
+    scan_opts o;
+    if (!parse_cursor(c, &cursor) || !parse_scan_opts(c, &o))
+        return;
+    key_collector k = {0};
+    fc_buf_init(&k.items, 0);
+    k.all = !o.match || (o.match->len == 1 && o.match->p[0] == '*');
+    if (o.match) {
+        k.pat = o.match->p;
+        k.plen = o.match->len;
+    }
+    /* A TYPE other than "string" matches nothing, but the cursor still advances. */
+    bool type_ok = !o.type || fc_eq_word(o.type->p, o.type->len, "string");
+    long long iterations = o.count > INT64_MAX / 10 ? INT64_MAX : o.count * 10;
+    do {
+        cursor = fc_store_scan(fc_ctx_db(c), cursor, c->now_ms, collect_key, &k);
+    } while (cursor && iterations-- && (long long)k.n < o.count);
+    if (!type_ok) {
+        k.n = 0;
+        k.items.len = 0;
+    }
+    char num[24];
+    size_t len = (size_t)snprintf(num, sizeof(num), "%llu", (unsigned long long)cursor);
+    fc_resp_array(c->out, 2);
+    fc_resp_bulk(c->out, num, len);
+    reply_collected(c, &k);
+}
+
+void cmd_randomkey(fc_cmd_ctx *c)
+{
+    fc_entry_view e;
+    if (fc_store_random(fc_ctx_db(c), c->now_ms, fc_core_random(c->core), &e))
+        fc_resp_bulk(c->out, e.key, e.klen);
+    else
+        fc_resp_null(c->out, c->sess->proto);
+}
+
+static void rename_generic(fc_cmd_ctx *c, bool nx)
+{
+    fc_store *db = fc_ctx_db(c);
+    const fc_arg *src = &c->argv[1], *dst = &c->argv[2];
+    fc_entry_view e;
+    if (!fc_store_get(db, src->p, src->len, c->now_ms, FC_LOOKUP_NOSTATS, &e)) {
+        fc_reply_err(c, FC_ERR_NOKEY);
+        return;
+    }
+    if (src->len == dst->len && memcmp(src->p, dst->p, src->len) == 0) {
+        if (nx)
+            fc_resp_int(c->out, 0);
+        else
+            fc_resp_ok(c->out);
+        return;
+    }
+    int r = fc_store_rename(db, src->p, src->len, dst->p, dst->len, nx, c->now_ms);
+    if (r == -EEXIST)
+        fc_resp_int(c->out, 0);
+    else if (r != 0)
+        fc_reply_err(c, "OOM command not allowed when used memory > 'maxmemory'.");
+    else if (nx)
+        fc_resp_int(c->out, 1);
+    else
+        fc_resp_ok(c->out);
+}
+
+void cmd_rename(fc_cmd_ctx *c)
+{
+    rename_generic(c, false);
+}
+
+void cmd_renamenx(fc_cmd_ctx *c)
+{
+    rename_generic(c, true);
+}
+
+void cmd_select(fc_cmd_ctx *c)
+{
+    long long id;
+    if (!fc_arg_ll(c, 1, &id))
+        return;
+    if (id < INT32_MIN || id > INT32_MAX) {
+        fc_reply_err(c, FC_ERR_NOTINT);
+        return;
+    }
+    if (id < 0 || id >= c->core->ndb) {
+        fc_reply_err(c, FC_ERR_DBRANGE);
+        return;
+    }
+    c->sess->db = (int)id;
+    fc_resp_ok(c->out);
+}
+
+/* FLUSHDB/FLUSHALL take an optional ASYNC or SYNC. */
+static bool flush_args_ok(fc_cmd_ctx *c)
+{
+    if (c->argc == 1 || (c->argc == 2 && (fc_arg_is(c, 1, "sync") || fc_arg_is(c, 1, "async"))))
+        return true;
+    fc_reply_err(c, FC_ERR_SYNTAX);
+    return false;
+}
+
+void cmd_flushdb(fc_cmd_ctx *c)
+{
+    if (!flush_args_ok(c))
+        return;
+    fc_store_flush(fc_ctx_db(c));
+    fc_resp_ok(c->out);
+}
+
+void cmd_flushall(fc_cmd_ctx *c)
+{
+    if (!flush_args_ok(c))
+        return;
+    for (int i = 0; i < c->core->ndb; i++)
+        fc_store_flush(c->core->dbs[i]);
+    fc_resp_ok(c->out);
+}
+
+void cmd_invalidate(fc_cmd_ctx *c)
+{
+    size_t n = fc_store_invalidate(fc_ctx_db(c), c->argv[1].p, c->argv[1].len, c->now_ms);
+    fc_resp_int(c->out, (int64_t)n);
+}

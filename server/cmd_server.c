@@ -1,0 +1,187 @@
+/*
+ * cmd_server — server-side commands that tools send: COMMAND (COUNT, INFO, DOCS, LIST), CONFIG GET
+ * (and RESETSTAT), TIME, LASTSAVE, SHUTDOWN and FUNCTION FLUSH (there are no functions).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "server/cmd_impl.h"
+#include "storage/glob.h"
+
+/* COMMAND INFO entry, Redis 7's 10-field shape (categories, tips, key specs and subcommands are
+ * empty). */
+static void command_entry(fc_cmd_ctx *c, const fc_command *cmd)
+{
+    fc_resp_array(c->out, 10);
+    fc_resp_bulk_cstr(c->out, cmd->name);
+    fc_resp_int(c->out, cmd->arity);
+    const char *f = cmd->flag_names;
+    size_t nflags = 0;
+    for (const char *p = f; *p; p++)
+        nflags += (p == f || p[-1] == ' ') && *p != ' ';
+    fc_resp_set(c->out, nflags, c->sess->proto);
+    while (*f) {
+        size_t n = strcspn(f, " ");
+        fc_resp_simple(c->out, f, n);
+        f += n + (f[n] == ' ');
+    }
+    fc_resp_int(c->out, cmd->first_key);
+    fc_resp_int(c->out, cmd->last_key);
+    fc_resp_int(c->out, cmd->key_step);
+    fc_resp_set(c->out, 0, c->sess->proto);
+    fc_resp_set(c->out, 0, c->sess->proto);
+    fc_resp_array(c->out, 0);
+    fc_resp_array(c->out, 0);
+}
+
+void cmd_command(fc_cmd_ctx *c)
+{
+    size_t n;
+    const fc_command *t = fc_command_table(&n);
+    if (c->argc == 1) {
+        fc_resp_array(c->out, n);
+        for (size_t i = 0; i < n; i++)
+            command_entry(c, &t[i]);
+    } else if (fc_arg_is(c, 1, "count") && c->argc == 2) {
+        fc_resp_int(c->out, (int64_t)n);
+    } else if (fc_arg_is(c, 1, "info")) {
+        fc_resp_array(c->out, (size_t)c->argc - 2);
+        for (int i = 2; i < c->argc; i++) {
+            const fc_command *cmd = fc_command_lookup(c->argv[i].p, c->argv[i].len);
+            if (cmd)
+                command_entry(c, cmd);
+            else
+                fc_resp_null_array(c->out, c->sess->proto);
+        }
+    } else if (fc_arg_is(c, 1, "docs")) {
+        fc_resp_map(c->out, 0, c->sess->proto);
+    } else if (fc_arg_is(c, 1, "list") && c->argc == 2) {
+        fc_resp_array(c->out, n);
+        for (size_t i = 0; i < n; i++)
+            fc_resp_bulk_cstr(c->out, t[i].name);
+    } else {
+        fc_reply_unknown_sub(c);
+    }
+}
+
+typedef struct config_item {
+    const char *name;
+    char value[FC_CONF_STR + 8];
+} config_item;
+
+static size_t config_items(const fc_cmd_ctx *c, config_item *it, size_t cap)
+{
+    const fc_conf *cf = c->core->conf;
+    size_t n = 0;
+#define ITEM(nm, ...)                                                                             \
+    do {                                                                                          \
+        if (n < cap) {                                                                            \
+            it[n].name = nm;                                                                      \
+            snprintf(it[n].value, sizeof(it[n].value), __VA_ARGS__);                              \
+            n++;                                                                                  \
+        }                                                                                         \
+    } while (0)
+    ITEM("save", "%s", "");
+    ITEM("appendonly", "%s", "no");
+    ITEM("databases", "%d", c->core->ndb);
+    ITEM("port", "%d", c->core->tcp_port);
+    ITEM("bind", "%s", cf->nbind > 0 ? cf->bind[0] : "");
+    ITEM("maxclients", "%lld", (long long)cf->maxclients);
+    ITEM("timeout", "%lld", (long long)cf->timeout);
+    ITEM("maxmemory", "%d", 0);
+    ITEM("maxmemory-policy", "%s", "noeviction");
+    ITEM("proto-max-bulk-len", "%llu", (unsigned long long)cf->proto_max_bulk_len);
+    ITEM("client-query-buffer-limit", "%llu", (unsigned long long)cf->client_query_buffer_limit);
+    ITEM("loglevel", "%s", fc_conf_loglevel_name(cf->loglevel));
+    ITEM("unixsocket", "%s", cf->unixsocket);
+    ITEM("requirepass", "%s", "");
+    ITEM("cluster-enabled", "%s", "no");
+#undef ITEM
+    return n;
+}
+
+static void config_get(fc_cmd_ctx *c)
+{
+    config_item items[32];
+    size_t n = config_items(c, items, 32);
+    bool used[32] = {false};
+    size_t nmatch = 0;
+    for (int a = 2; a < c->argc; a++)
+        for (size_t i = 0; i < n; i++)
+            if (!used[i] && fc_glob_match(c->argv[a].p, c->argv[a].len, items[i].name,
+                                          strlen(items[i].name), true)) {
+                used[i] = true;
+                nmatch++;
+            }
+    fc_resp_map(c->out, nmatch, c->sess->proto);
+    for (size_t i = 0; i < n; i++)
+        if (used[i]) {
+            fc_resp_bulk_cstr(c->out, items[i].name);
+            fc_resp_bulk_cstr(c->out, items[i].value);
+        }
+}
+
+void cmd_config(fc_cmd_ctx *c)
+{
+    if (fc_arg_is(c, 1, "get")) {
+        if (c->argc < 3)
+            fc_reply_arity(c, "config|get");
+        else
+            config_get(c);
+    } else if (fc_arg_is(c, 1, "resetstat") && c->argc == 2) {
+        memset(&c->core->stats, 0, sizeof(c->core->stats));
+        fc_resp_ok(c->out);
+    } else if (fc_arg_is(c, 1, "set")) {
+        fc_reply_err(c, "ERR CONFIG SET is not supported by fastcached; edit the config file");
+    } else {
+        fc_reply_unknown_sub(c);
+    }
+}
+
+void cmd_time(fc_cmd_ctx *c)
+{
+    int64_t us = fc_time_us();
+    fc_resp_array(c->out, 2);
+    fc_resp_bulk_int(c->out, us / 1000000);
+    fc_resp_bulk_int(c->out, us % 1000000);
+}
+
+void cmd_lastsave(fc_cmd_ctx *c)
+{
+    fc_resp_int(c->out, c->core->start_ms / 1000);
+}
+
+void cmd_shutdown(fc_cmd_ctx *c)
+{
+    static const char *const ok[] = {"nosave", "save", "now", "force", "abort"};
+    for (int i = 1; i < c->argc; i++) {
+        size_t k = 0;
+        while (k < 5 && !fc_arg_is(c, i, ok[k]))
+            k++;
+        if (k == 5) {
+            fc_reply_err(c, FC_ERR_SYNTAX);
+            return;
+        }
+        if (k == 4) {
+            fc_reply_err(c, "ERR No shutdown in progress.");
+            return;
+        }
+    }
+    /* Like Redis, no reply: the connection closes as the server exits. */
+    c->core->shutdown_requested = true;
+    c->sess->flags |= FC_SESS_CLOSE_AFTER_REPLY;
+}
+
+void cmd_function(fc_cmd_ctx *c)
+{
+    if (fc_arg_is(c, 1, "flush")) {
+        if (c->argc > 3 || (c->argc == 3 && !fc_arg_is(c, 2, "sync") && !fc_arg_is(c, 2, "async")))
+            fc_reply_err(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+        else
+            fc_resp_ok(c->out);
+    } else if (fc_arg_is(c, 1, "list")) {
+        fc_resp_array(c->out, 0);
+    } else {
+        fc_reply_unknown_sub(c);
+    }
+}

@@ -1,0 +1,221 @@
+/*
+ * commands — the command table, lookup and dispatch (see commands.h), plus the reply and argument
+ * helpers every handler family shares (cmd_impl.h).
+ *
+ * The table is sorted by name so lookup is a binary search with no mutable global index. Adding a
+ * command is one row here and one handler in its family file.
+ */
+#include "server/commands.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/cmd_impl.h"
+
+#define R FC_CMD_READ
+#define W FC_CMD_WRITE
+#define L FC_CMD_LOCAL
+#define F FC_CMD_FAST
+
+/* Sorted by name (strcmp order); checked by a unit test. */
+static const fc_command table[] = {
+    {"append", 3, W, 1, 1, 1, cmd_append, "write denyoom fast"},
+    {"client", -2, L, 0, 0, 0, cmd_client, "noscript loading stale"},
+    {"command", -1, L, 0, 0, 0, cmd_command, "loading stale"},
+    {"config", -2, L, 0, 0, 0, cmd_config, "admin noscript loading stale"},
+    {"dbsize", 1, R | F, 0, 0, 0, cmd_dbsize, "readonly fast"},
+    {"decr", 2, W | F, 1, 1, 1, cmd_decr, "write denyoom fast"},
+    {"decrby", 3, W | F, 1, 1, 1, cmd_decrby, "write denyoom fast"},
+    {"del", -2, W, 1, -1, 1, cmd_del, "write"},
+    {"echo", 2, L | F, 0, 0, 0, cmd_echo, "fast"},
+    {"exists", -2, R | F, 1, -1, 1, cmd_exists, "readonly fast"},
+    {"expire", -3, W | F, 1, 1, 1, cmd_expire, "write fast"},
+    {"expireat", -3, W | F, 1, 1, 1, cmd_expireat, "write fast"},
+    {"expiretime", 2, R | F, 1, 1, 1, cmd_expiretime, "readonly fast"},
+    {"flushall", -1, W, 0, 0, 0, cmd_flushall, "write"},
+    {"flushdb", -1, W, 0, 0, 0, cmd_flushdb, "write"},
+    {"function", -2, L, 0, 0, 0, cmd_function, "noscript"},
+    {"get", 2, R | F, 1, 1, 1, cmd_get, "readonly fast"},
+    {"getdel", 2, W | F, 1, 1, 1, cmd_getdel, "write fast"},
+    {"getex", -2, W | F, 1, 1, 1, cmd_getex, "write fast"},
+    {"getrange", 4, R, 1, 1, 1, cmd_getrange, "readonly"},
+    {"getset", 3, W | F, 1, 1, 1, cmd_getset, "write denyoom fast"},
+    {"hello", -1, L | F, 0, 0, 0, cmd_hello, "noscript loading stale fast no_auth"},
+    {"incr", 2, W | F, 1, 1, 1, cmd_incr, "write denyoom fast"},
+    {"incrby", 3, W | F, 1, 1, 1, cmd_incrby, "write denyoom fast"},
+    {"incrbyfloat", 3, W | F, 1, 1, 1, cmd_incrbyfloat, "write denyoom fast"},
+    {"info", -1, L, 0, 0, 0, cmd_info, "loading stale"},
+    {"invalidate", 2, W, 0, 0, 0, cmd_invalidate, "write"},
+    {"keys", 2, R, 0, 0, 0, cmd_keys, "readonly"},
+    {"lastsave", 1, L | F, 0, 0, 0, cmd_lastsave, "loading stale fast"},
+    {"mget", -2, R | F, 1, -1, 1, cmd_mget, "readonly fast"},
+    {"mset", -3, W, 1, -1, 2, cmd_mset, "write denyoom"},
+    {"msetnx", -3, W, 1, -1, 2, cmd_msetnx, "write denyoom"},
+    {"persist", 2, W | F, 1, 1, 1, cmd_persist, "write fast"},
+    {"pexpire", -3, W | F, 1, 1, 1, cmd_pexpire, "write fast"},
+    {"pexpireat", -3, W | F, 1, 1, 1, cmd_pexpireat, "write fast"},
+    {"pexpiretime", 2, R | F, 1, 1, 1, cmd_pexpiretime, "readonly fast"},
+    {"ping", -1, L | F, 0, 0, 0, cmd_ping, "fast"},
+    {"psetex", 4, W, 1, 1, 1, cmd_psetex, "write denyoom"},
+    {"pttl", 2, R | F, 1, 1, 1, cmd_pttl, "readonly fast"},
+    {"quit", -1, L | F, 0, 0, 0, cmd_quit, "noscript loading stale fast no_auth"},
+    {"randomkey", 1, R, 0, 0, 0, cmd_randomkey, "readonly"},
+    {"rename", 3, W, 1, 2, 1, cmd_rename, "write"},
+    {"renamenx", 3, W | F, 1, 2, 1, cmd_renamenx, "write fast"},
+    {"reset", 1, L | F, 0, 0, 0, cmd_reset, "noscript loading stale fast no_auth"},
+    {"scan", -2, R, 0, 0, 0, cmd_scan, "readonly"},
+    {"select", 2, L | F, 0, 0, 0, cmd_select, "loading stale fast"},
+    {"set", -3, W, 1, 1, 1, cmd_set, "write denyoom"},
+    {"setex", 4, W, 1, 1, 1, cmd_setex, "write denyoom"},
+    {"setnx", 3, W | F, 1, 1, 1, cmd_setnx, "write denyoom fast"},
+    {"setrange", 4, W, 1, 1, 1, cmd_setrange, "write denyoom"},
+    {"shutdown", -1, L, 0, 0, 0, cmd_shutdown, "admin noscript loading stale"},
+    {"strlen", 2, R | F, 1, 1, 1, cmd_strlen, "readonly fast"},
+    {"substr", 4, R, 1, 1, 1, cmd_getrange, "readonly"},
+    {"time", 1, L | F, 0, 0, 0, cmd_time, "loading stale fast"},
+    {"touch", -2, R | F, 1, -1, 1, cmd_touch, "readonly fast"},
+    {"ttl", 2, R | F, 1, 1, 1, cmd_ttl, "readonly fast"},
+    {"type", 2, R | F, 1, 1, 1, cmd_type, "readonly fast"},
+    {"unlink", -2, W | F, 1, -1, 1, cmd_del, "write fast"},
+};
+
+#undef R
+#undef W
+#undef L
+#undef F
+
+const fc_command *fc_command_table(size_t *n)
+{
+    *n = sizeof(table) / sizeof(table[0]);
+    return table;
+}
+
+/* Compares s[0..n) case-insensitively with the lower-case NUL-terminated name. */
+static int cmp_name(const char *s, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        int a = tolower((unsigned char)s[i]);
+        int b = (unsigned char)name[i];
+        if (b == 0 || a != b)
+            return b == 0 ? 1 : a - b;
+    }
+    return name[n] == 0 ? 0 : -1;
+}
+
+const fc_command *fc_command_lookup(const char *name, size_t len)
+{
+    size_t lo = 0, hi = sizeof(table) / sizeof(table[0]);
+    if (len > 32)
+        return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = cmp_name(name, len, table[mid].name);
+        if (r == 0)
+            return &table[mid];
+        if (r < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* Appends a C-string view of a (stops at NUL, as Redis's %s does), at most max bytes. */
+static size_t cstr_len(const fc_arg *a, size_t max)
+{
+    const char *nul = memchr(a->p, '\0', a->len);
+    size_t n = nul ? (size_t)(nul - a->p) : a->len;
+    return n < max ? n : max;
+}
+
+/* Redis: "unknown command '%.128s', with args beginning with: " then "'%.*s' " per argument
+ * while the args text is shorter than 128, each cut to what is left of 128. */
+static void reply_unknown(fc_cmd_ctx *c)
+{
+    char args[512];
+    size_t n = 0;
+    for (int i = 1; i < c->argc && n < 128; i++) {
+        size_t l = cstr_len(&c->argv[i], 128 - n);
+        args[n++] = '\'';
+        memcpy(args + n, c->argv[i].p, l);
+        n += l;
+        args[n++] = '\'';
+        args[n++] = ' ';
+    }
+    fc_resp_errorf(c->out, "ERR unknown command '%.*s', with args beginning with: %.*s",
+                   (int)cstr_len(&c->argv[0], 128), c->argv[0].p, (int)n, args);
+}
+
+void fc_dispatch(fc_core *core, fc_session *sess, fc_buf *out, const fc_arg *argv, int argc,
+                 int64_t now_ms)
+{
+    fc_cmd_ctx c = {core, sess, out, argv, argc, now_ms, NULL};
+    const fc_command *cmd = fc_command_lookup(argv[0].p, argv[0].len);
+    core->stats.commands++;
+    if (!cmd) {
+        reply_unknown(&c);
+        return;
+    }
+    c.cmd = cmd;
+    sess->last_cmd = cmd->name;
+    if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
+        fc_reply_arity(&c, cmd->name);
+        return;
+    }
+    cmd->exec(&c);
+}
+
+fc_store *fc_ctx_db(const fc_cmd_ctx *c)
+{
+    return c->core->dbs[c->sess->db];
+}
+
+void fc_reply_err(fc_cmd_ctx *c, const char *msg)
+{
+    fc_resp_error(c->out, msg, strlen(msg));
+}
+
+void fc_reply_arity(fc_cmd_ctx *c, const char *name)
+{
+    fc_resp_errorf(c->out, "ERR wrong number of arguments for '%s' command", name);
+}
+
+void fc_reply_unknown_sub(fc_cmd_ctx *c)
+{
+    char up[129];
+    size_t n = cstr_len(&c->argv[0], 128);
+    for (size_t i = 0; i < n; i++)
+        up[i] = (char)toupper((unsigned char)c->argv[0].p[i]);
+    up[n] = '\0';
+    fc_resp_errorf(c->out, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                   (int)cstr_len(&c->argv[1], 128), c->argv[1].p, up);
+}
+
+void fc_reply_bulk_or_null(fc_cmd_ctx *c, const fc_entry_view *e, bool found)
+{
+    if (found)
+        fc_resp_bulk(c->out, e->val, e->vlen);
+    else
+        fc_resp_null(c->out, c->sess->proto);
+}
+
+bool fc_arg_ll(fc_cmd_ctx *c, int i, long long *out)
+{
+    if (fc_parse_ll(c->argv[i].p, c->argv[i].len, out))
+        return true;
+    fc_reply_err(c, FC_ERR_NOTINT);
+    return false;
+}
+
+bool fc_arg_is(const fc_cmd_ctx *c, int i, const char *word)
+{
+    return fc_eq_word(c->argv[i].p, c->argv[i].len, word);
+}
+
+int64_t fc_default_expire(const fc_cmd_ctx *c)
+{
+    int64_t ttl = c->core->default_ttl_ms;
+    return ttl > 0 ? c->now_ms + ttl : FC_NO_EXPIRE;
+}

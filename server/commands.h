@@ -1,0 +1,70 @@
+/*
+ * commands — the command table and dispatch, shared by every backend.
+ *
+ *   argv ──► fc_dispatch ──► lookup row ──► arity ──► row->exec(ctx) ──► reply bytes in ctx->out
+ *
+ * A row carries what every backend needs (name, arity, flags, key positions) and the memory-mode
+ * handler. Handlers write exactly one reply into ctx->out. This layer never includes uv.h.
+ *
+ * Ownership: argv slices point into the client's input buffer and are valid until fc_dispatch
+ * returns.
+ */
+#ifndef FC_SERVER_COMMANDS_H
+#define FC_SERVER_COMMANDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/buf.h"
+#include "server/core.h"
+#include "server/session.h"
+
+typedef struct fc_arg {
+    const char *p;
+    size_t len;
+} fc_arg;
+
+struct fc_command;
+
+typedef struct fc_cmd_ctx {
+    fc_core *core;
+    fc_session *sess;
+    fc_buf *out;
+    const fc_arg *argv;
+    int argc;
+    int64_t now_ms;
+    const struct fc_command *cmd;
+} fc_cmd_ctx;
+
+typedef void fc_cmd_fn(fc_cmd_ctx *c);
+
+#define FC_CMD_READ 1u
+#define FC_CMD_WRITE 2u
+#define FC_CMD_LOCAL 4u   /* answered by the daemon itself whatever the backend */
+#define FC_CMD_FAST 8u
+#define FC_CMD_NOSCRIPT 16u
+
+typedef struct fc_command {
+    const char *name;      /* lower case, matched case-insensitively */
+    int arity;             /* N: exactly N words with the name; -N: at least N */
+    unsigned flags;
+    int first_key, last_key, key_step;
+    fc_cmd_fn *exec;
+    const char *flag_names; /* for COMMAND INFO, space separated */
+} fc_command;
+
+/* Finds a row by name (case-insensitive); NULL if unknown. */
+const fc_command *fc_command_lookup(const char *name, size_t len);
+
+/* The whole table, for COMMAND. */
+const fc_command *fc_command_table(size_t *n);
+
+/* Runs one request: unknown command and arity errors, then the handler. argc >= 1. */
+void fc_dispatch(fc_core *core, fc_session *sess, fc_buf *out, const fc_arg *argv, int argc,
+                 int64_t now_ms);
+
+/* The currently selected database of the context. */
+fc_store *fc_ctx_db(const fc_cmd_ctx *c);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * core — databases, counters and the session list (see core.h).
+ */
+#include "server/core.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int fc_core_init(fc_core *core, const fc_conf *conf, int64_t now_ms)
+{
+    memset(core, 0, sizeof(*core));
+    core->conf = conf;
+    core->ndb = conf->databases;
+    core->default_ttl_ms = conf->ttl * 1000;
+    core->start_ms = now_ms;
+    core->next_client_id = 1;
+    core->rng = (uint64_t)now_ms * 0x9E3779B97F4A7C15ull | 1;
+    core->dbs = calloc((size_t)core->ndb, sizeof(*core->dbs));
+    if (!core->dbs)
+        return -ENOMEM;
+    for (int i = 0; i < core->ndb; i++) {
+        core->dbs[i] = fc_store_new(fc_core_random(core));
+        if (!core->dbs[i]) {
+            fc_core_deinit(core);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+void fc_core_deinit(fc_core *core)
+{
+    for (int i = 0; core->dbs && i < core->ndb; i++)
+        fc_store_free(core->dbs[i]);
+    free(core->dbs);
+    core->dbs = NULL;
+}
+
+void fc_core_attach(fc_core *core, fc_session *s)
+{
+    s->id = core->next_client_id++;
+    s->prev = NULL;
+    s->next = core->sessions;
+    if (core->sessions)
+        core->sessions->prev = s;
+    core->sessions = s;
+    core->nclients++;
+}
+
+void fc_core_detach(fc_core *core, fc_session *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        core->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    core->nclients--;
+}
+
+uint64_t fc_core_random(fc_core *core)
+{
+    /* xorshift64*: enough for RANDOMKEY and hash seeds mixed with the clock. */
+    uint64_t x = core->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    core->rng = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}

@@ -1,0 +1,19 @@
+/*
+ * log — leveled logging to stderr in Redis's line format:
+ *   "<pid>:M 26 Nov 2026 05:35:01.123 * message"  (. debug, - verbose, * notice, # warning)
+ * The only code that writes to stderr besides main.c's start-up errors.
+ */
+#ifndef FC_SERVER_LOG_H
+#define FC_SERVER_LOG_H
+
+#include "conf/conf.h"
+
+void fc_log_set_level(fc_loglevel level);
+void fc_log(fc_loglevel level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define fc_log_debug(...) fc_log(FC_LOG_DEBUG, __VA_ARGS__)
+#define fc_log_verbose(...) fc_log(FC_LOG_VERBOSE, __VA_ARGS__)
+#define fc_log_notice(...) fc_log(FC_LOG_NOTICE, __VA_ARGS__)
+#define fc_log_warning(...) fc_log(FC_LOG_WARNING, __VA_ARGS__)
+
+#endif

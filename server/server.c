@@ -1,0 +1,226 @@
+/*
+ * server — event loop, listeners, cron and signals (see server.h).
+ *
+ * The cron timer runs every 100 ms (Redis's hz 10). Each tick spends at most CRON_BUDGET_NS on
+ * active expiry and incremental rehashing, in small steps with a clock check between them, so no
+ * loop iteration stalls clients for long; when the budget ran out with work left, the next tick
+ * comes after 1 ms instead of 100 ms.
+ */
+#include "server/server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server/client.h"
+#include "server/log.h"
+#include "server/util.h"
+
+#define CRON_MS 100
+#define CRON_BUDGET_NS (1000 * 1000)
+#define EXPIRE_STEP 64
+#define REHASH_STEP 128
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    fc_server *srv = listener->data;
+    if (status < 0) {
+        fc_log_warning("Accepting client connection: %s", uv_strerror(status));
+        return;
+    }
+    fc_client *c = fc_client_new(srv, listener->type);
+    if (!c) {
+        fc_log_warning("Accepting client connection: out of memory");
+        return;
+    }
+    if (uv_accept(listener, &c->h.stream) != 0) {
+        fc_client_close(c);
+        return;
+    }
+    srv->core.stats.connections++;
+    if ((int64_t)srv->core.nclients >= srv->conf->maxclients) {
+        srv->core.stats.rejected++;
+        fc_client_reject(c, "ERR max number of clients reached");
+        return;
+    }
+    if (fc_client_start(c) != 0)
+        fc_client_close(c);
+}
+
+/* "-::1" in Redis's bind means: skip this address if it is unavailable. */
+static int listen_tcp(fc_server *srv, const char *addr, int port)
+{
+    bool optional = addr[0] == '-';
+    const char *a = addr + optional;
+    struct sockaddr_storage ss;
+    int r = strchr(a, ':') ? uv_ip6_addr(a, port, (struct sockaddr_in6 *)&ss)
+                           : uv_ip4_addr(a, port, (struct sockaddr_in *)&ss);
+    if (r != 0) {
+        fc_log_warning("Invalid bind address '%s'", a);
+        return r;
+    }
+    uv_tcp_t *t = &srv->listeners[srv->nlisteners];
+    uv_tcp_init(srv->loop, t);
+    t->data = srv;
+    srv->nlisteners++;
+    r = uv_tcp_bind(t, (const struct sockaddr *)&ss, strchr(a, ':') ? UV_TCP_IPV6ONLY : 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)t, 511, on_connection);
+    if (r != 0) {
+        fc_log_warning("Could not create server TCP listening socket %s:%d: %s", a, port,
+                       uv_strerror(r));
+        return optional ? 0 : r;
+    }
+    return 0;
+}
+
+static int listen_unix(fc_server *srv, const char *path)
+{
+    uv_pipe_init(srv->loop, &srv->unix_listener, 0);
+    srv->unix_listener.data = srv;
+    srv->has_unix = true;
+    unlink(path);
+    int r = uv_pipe_bind(&srv->unix_listener, path);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&srv->unix_listener, 511, on_connection);
+    if (r != 0)
+        fc_log_warning("Could not create server unix socket %s: %s", path, uv_strerror(r));
+    return r;
+}
+
+static void close_idle_clients(fc_server *srv, int64_t now_ms)
+{
+    int64_t limit = srv->conf->timeout * 1000;
+    if (limit <= 0)
+        return;
+    fc_session *s = srv->core.sessions;
+    while (s) {
+        fc_session *next = s->next;
+        if (now_ms - s->last_ms > limit) {
+            fc_log_verbose("Closing idle client id=%llu", (unsigned long long)s->id);
+            fc_client_close(FC_CLIENT_OF(s));
+        }
+        s = next;
+    }
+}
+
+/* Active expiry and rehashing within the time budget. Returns true if work was left over. */
+static bool background_work(fc_server *srv, int64_t now_ms)
+{
+    uint64_t deadline = uv_hrtime() + CRON_BUDGET_NS;
+    int ndb = srv->core.ndb, idle_dbs = 0;
+    while (idle_dbs < ndb) {
+        if (uv_hrtime() >= deadline)
+            return true;
+        fc_store *db = srv->core.dbs[srv->expire_db];
+        size_t expired = 0;
+        bool rehashing = false;
+        if (fc_store_volatile_size(db) > 0)
+            expired = fc_store_expire_cycle(db, now_ms, EXPIRE_STEP);
+        rehashing = fc_store_rehash_step(db, REHASH_STEP);
+        srv->core.stats.expired_active += expired;
+        /* Stay on a db while it yields expired keys or is rehashing; else move on. */
+        if (expired * 4 < EXPIRE_STEP && !rehashing) {
+            srv->expire_db = (srv->expire_db + 1) % ndb;
+            idle_dbs++;
+        } else {
+            idle_dbs = 0;
+        }
+    }
+    return false;
+}
+
+static void on_cron(uv_timer_t *t)
+{
+    fc_server *srv = t->data;
+    int64_t now = fc_time_ms();
+    close_idle_clients(srv, now);
+    bool more = background_work(srv, now);
+    uv_timer_start(&srv->cron, on_cron, more ? 1 : CRON_MS, 0);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    fc_server *srv = h->data;
+    fc_log_warning("Received %s, scheduling shutdown...", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    fc_server_stop(srv);
+}
+
+static int start_listeners(fc_server *srv)
+{
+    const fc_conf *cf = srv->conf;
+    int r = 0;
+    if (cf->port > 0) {
+        for (int i = 0; i < cf->nbind && r == 0; i++)
+            r = listen_tcp(srv, cf->bind[i], cf->port);
+    }
+    if (r == 0 && cf->unixsocket[0])
+        r = listen_unix(srv, cf->unixsocket);
+    return r;
+}
+
+int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->loop = loop;
+    srv->conf = conf;
+    if (fc_core_init(&srv->core, conf, fc_time_ms()) != 0)
+        return UV_ENOMEM;
+    srv->core.tcp_port = conf->port;
+    snprintf(srv->core.config_file, sizeof(srv->core.config_file), "%s", conf->path);
+    int r = start_listeners(srv);
+    uv_timer_init(loop, &srv->cron);
+    srv->cron.data = srv;
+    uv_signal_init(loop, &srv->sigint);
+    uv_signal_init(loop, &srv->sigterm);
+    srv->sigint.data = srv->sigterm.data = srv;
+    if (r != 0) {
+        fc_server_stop(srv);
+        uv_run(loop, UV_RUN_DEFAULT);
+        return r;
+    }
+    uv_signal_start(&srv->sigint, on_signal, SIGINT);
+    uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+    uv_timer_start(&srv->cron, on_cron, CRON_MS, 0);
+    return 0;
+}
+
+int fc_server_run(fc_server *srv)
+{
+    fc_log_notice("fastcached %s ready to accept connections (driver %s, port %d%s%s)",
+                  FC_VERSION, fc_conf_driver_name(srv->conf->driver), srv->conf->port,
+                  srv->conf->unixsocket[0] ? ", unix socket " : "", srv->conf->unixsocket);
+    uv_run(srv->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+static void close_if_open(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+void fc_server_stop(fc_server *srv)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    for (int i = 0; i < srv->nlisteners; i++)
+        close_if_open((uv_handle_t *)&srv->listeners[i]);
+    if (srv->has_unix)
+        close_if_open((uv_handle_t *)&srv->unix_listener);
+    while (srv->core.sessions)
+        fc_client_close(FC_CLIENT_OF(srv->core.sessions));
+    close_if_open((uv_handle_t *)&srv->cron);
+    close_if_open((uv_handle_t *)&srv->sigint);
+    close_if_open((uv_handle_t *)&srv->sigterm);
+}
+
+void fc_server_deinit(fc_server *srv)
+{
+    if (srv->has_unix && srv->conf->unixsocket[0])
+        unlink(srv->conf->unixsocket);
+    fc_core_deinit(&srv->core);
+}

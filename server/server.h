@@ -1,0 +1,43 @@
+/*
+ * server — the event loop: listeners (TCP on each bind address, optional unix socket), client
+ * accept, the cron timer (active expiry, incremental rehash, idle timeouts) and signals.
+ *
+ * Lifecycle: fc_server_init() binds and listens; fc_server_run() runs the loop until SIGINT,
+ * SIGTERM or SHUTDOWN, then closes every handle so uv_loop_close() succeeds; fc_server_deinit()
+ * frees the rest.
+ */
+#ifndef FC_SERVER_SERVER_H
+#define FC_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "conf/conf.h"
+#include "server/core.h"
+
+typedef struct fc_server {
+    uv_loop_t *loop;
+    const fc_conf *conf;
+    fc_core core;
+    uv_tcp_t listeners[FC_CONF_MAX_BIND * 2];
+    int nlisteners;
+    uv_pipe_t unix_listener;
+    bool has_unix;
+    uv_timer_t cron;
+    uv_signal_t sigint, sigterm;
+    bool stopping;
+    int expire_db; /* next db for the active expiry cycle */
+} fc_server;
+
+/* Binds and listens. Returns 0, or a negative uv error after logging why. */
+int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf);
+
+/* Runs until a stop; returns 0 after a clean shutdown. */
+int fc_server_run(fc_server *srv);
+
+/* Starts a clean stop: no more accepts, clients closed, handles closed. Idempotent. */
+void fc_server_stop(fc_server *srv);
+
+void fc_server_deinit(fc_server *srv);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * session — the per-connection state that commands read and change (selected db, protocol,
+ * names), kept apart from the libuv client so the command layer does not see the event loop.
+ * client.c embeds one fc_session per connection.
+ */
+#ifndef FC_SERVER_SESSION_H
+#define FC_SERVER_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FC_SESS_CLOSE_AFTER_REPLY 1u /* QUIT or a protocol error: flush, then close */
+#define FC_SESS_UNIX 2u              /* connected over the unix socket */
+
+typedef struct fc_session {
+    uint64_t id;
+    int db;
+    int proto;                /* 2 or 3 */
+    unsigned flags;
+    char *name;               /* CLIENT SETNAME, heap, NULL when unset */
+    char *lib_name, *lib_ver; /* CLIENT SETINFO */
+    char addr[128], laddr[128]; /* "ip:port" */
+    int fd;
+    int64_t created_ms, last_ms;
+    const char *last_cmd;     /* name of the last command (static string) */
+    size_t qbuf, qbuf_free, obuf; /* for CLIENT LIST, refreshed by the client */
+    struct fc_session *prev, *next;
+} fc_session;
+
+void fc_session_init(fc_session *s, int64_t now_ms);
+void fc_session_deinit(fc_session *s);
+
+#endif
