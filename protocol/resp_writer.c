@@ -33,11 +33,16 @@ static const char digit_pairs[201] = "00010203040506070809"
                                      "80818283848586878889"
                                      "90919293949596979899";
 
-/* Writes v in decimal to out (room for I64_DIGITS bytes) and returns the number of bytes. */
-static size_t u64_to_dec(uint64_t v, char *out)
+/* A number's decimal digits, formatted right-aligned into a small buffer. */
+typedef struct dec {
+    char buf[I64_DIGITS];
+    const char *s;
+    size_t n;
+} dec;
+
+static void u64_to_dec(uint64_t v, bool neg, dec *d)
 {
-    char tmp[I64_DIGITS];
-    char *e = tmp + sizeof(tmp), *s = e;
+    char *e = d->buf + sizeof(d->buf), *s = e;
     while (v >= 100) {
         unsigned i = (unsigned)(v % 100) * 2;
         v /= 100;
@@ -51,32 +56,54 @@ static size_t u64_to_dec(uint64_t v, char *out)
     } else {
         *--s = (char)('0' + v);
     }
-    size_t n = (size_t)(e - s);
-    memcpy(out, s, n);
-    return n;
+    if (neg)
+        *--s = '-';
+    d->s = s;
+    d->n = (size_t)(e - s);
 }
 
-static size_t i64_to_dec(int64_t v, char *out)
+static void i64_to_dec(int64_t v, dec *d)
 {
     if (v >= 0)
-        return u64_to_dec((uint64_t)v, out);
-    out[0] = '-';
-    return 1 + u64_to_dec(-(uint64_t)v, out + 1);
+        u64_to_dec((uint64_t)v, false, d);
+    else
+        u64_to_dec(-(uint64_t)v, true, d);
+}
+
+/* Appends "<type><digits>\r\n" + payload[0..n) + ("\r\n" if trailer), reserving exactly. */
+static int write_framed(fc_buf *b, char type, const dec *d, const void *payload, size_t n,
+                        bool trailer)
+{
+    size_t fixed = 1 + d->n + 2 + (trailer ? 2 : 0);
+    if (n > SIZE_MAX - fixed)
+        return -ENOBUFS;
+    int rc = fc_buf_reserve(b, fixed + n);
+    if (rc)
+        return rc;
+    char *w = b->data + b->len;
+    *w++ = type;
+    memcpy(w, d->s, d->n);
+    w += d->n;
+    *w++ = '\r';
+    *w++ = '\n';
+    if (n) {
+        memcpy(w, payload, n);
+        w += n;
+    }
+    if (trailer) {
+        *w++ = '\r';
+        *w++ = '\n';
+    }
+    b->len += fixed + n;
+    return 0;
 }
 
 /* Appends "<type><v>\r\n"; v is an unsigned length or count. */
 static int write_header(fc_buf *b, char type, uint64_t v)
 {
-    int rc = fc_buf_reserve(b, 1 + I64_DIGITS + 2);
-    if (rc)
-        return rc;
-    char *w = b->data + b->len;
-    w[0] = type;
-    size_t n = 1 + u64_to_dec(v, w + 1);
-    w[n] = '\r';
-    w[n + 1] = '\n';
-    b->len += n + 2;
-    return 0;
+    dec d;
+    u64_to_dec(v, false, &d);
+    return write_framed(b, type, &d, NULL, 0, false);
 }
 
 /* Appends "<type>" + s + "\r\n" with CR/LF in s replaced by spaces. */
@@ -147,36 +174,16 @@ int fc_resp_errorf(fc_buf *b, const char *fmt, ...)
 
 int fc_resp_int(fc_buf *b, int64_t v)
 {
-    int rc = fc_buf_reserve(b, 1 + I64_DIGITS + 2);
-    if (rc)
-        return rc;
-    char *w = b->data + b->len;
-    w[0] = ':';
-    size_t n = 1 + i64_to_dec(v, w + 1);
-    w[n] = '\r';
-    w[n + 1] = '\n';
-    b->len += n + 2;
-    return 0;
+    dec d;
+    i64_to_dec(v, &d);
+    return write_framed(b, ':', &d, NULL, 0, false);
 }
 
 int fc_resp_bulk(fc_buf *b, const void *p, size_t n)
 {
-    if (n > SIZE_MAX - (1 + I64_DIGITS + 4))
-        return -ENOBUFS;
-    int rc = fc_buf_reserve(b, 1 + I64_DIGITS + 2 + n + 2);
-    if (rc)
-        return rc;
-    char *w = b->data + b->len;
-    w[0] = '$';
-    size_t h = 1 + u64_to_dec(n, w + 1);
-    w[h] = '\r';
-    w[h + 1] = '\n';
-    if (n)
-        memcpy(w + h + 2, p, n);
-    w[h + 2 + n] = '\r';
-    w[h + 3 + n] = '\n';
-    b->len += h + 4 + n;
-    return 0;
+    dec d;
+    u64_to_dec(n, false, &d);
+    return write_framed(b, '$', &d, p, n, true);
 }
 
 int fc_resp_bulk_cstr(fc_buf *b, const char *s)
@@ -186,9 +193,9 @@ int fc_resp_bulk_cstr(fc_buf *b, const char *s)
 
 int fc_resp_bulk_int(fc_buf *b, int64_t v)
 {
-    char digits[I64_DIGITS];
-    size_t n = i64_to_dec(v, digits);
-    return fc_resp_bulk(b, digits, n);
+    dec d;
+    i64_to_dec(v, &d);
+    return fc_resp_bulk(b, d.s, d.n);
 }
 
 int fc_resp_null(fc_buf *b, int proto)
@@ -241,12 +248,16 @@ int fc_resp_verbatim(fc_buf *b, const char *p, size_t n, int proto)
 {
     if (proto != 3)
         return fc_resp_bulk(b, p, n);
-    if (n > SIZE_MAX - (1 + I64_DIGITS + 8))
+    if (n > SIZE_MAX - 4)
         return -ENOBUFS;
-    int rc = fc_buf_reserve(b, 1 + I64_DIGITS + 2 + 4 + n + 2);
-    if (rc)
-        return rc;
-    rc = write_header(b, '=', (uint64_t)n + 4);
+    dec d;
+    u64_to_dec((uint64_t)n + 4, false, &d);
+    /* Reserve the whole reply first so that nothing is written unless all of it fits. */
+    if (n > SIZE_MAX - (1 + d.n + 2 + 4 + 2))
+        return -ENOBUFS;
+    int rc = fc_buf_reserve(b, 1 + d.n + 2 + 4 + n + 2);
+    if (rc == 0)
+        rc = write_framed(b, '=', &d, NULL, 0, false);
     if (rc)
         return rc;
     char *w = b->data + b->len;
