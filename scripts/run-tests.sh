@@ -14,4 +14,6 @@ if [ -d examples ] && [ -x examples/run.sh ]; then
     echo "== examples"
     examples/run.sh "$FASTCACHED_BIN" || status=1
 fi
+echo "== client libraries (node-redis, ioredis)"
+tests/clients/run.sh "$FASTCACHED_BIN" || status=1
 exit $status
