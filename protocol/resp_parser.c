@@ -422,6 +422,8 @@ fc_resp_status fc_resp_parse(fc_resp_parser *p, char *buf, size_t len, size_t *u
         rc = parse_inline(p, buf, len, used);
     else
         rc = parse_multibulk(p, buf, len, used);
+    if (rc == FC_RESP_ERR)
+        p->argc = 0;
     if (rc != FC_RESP_AGAIN)
         reset_state(p);
     return (fc_resp_status)rc;

@@ -574,3 +574,31 @@ Test(resp_parser, empty_input_waits)
     cr_assert_eq(used, 0);
     fc_resp_parser_deinit(&p);
 }
+
+Test(resp_parser, need_only_for_big_bulks)
+{
+    fc_resp_parser p;
+    fc_resp_parser_init(&p);
+    char small[] = "*1\r\n$32767\r\nab";
+    cr_assert_eq(parse_str(&p, small, sizeof(small) - 1), FC_RESP_AGAIN);
+    cr_assert_eq(p.need, 0);
+    fc_resp_parser_reset(&p);
+    char big[] = "*2\r\n$1\r\na\r\n$32768\r\nab";
+    cr_assert_eq(parse_str(&p, big, sizeof(big) - 1), FC_RESP_AGAIN);
+    cr_assert_eq(p.need, 22 + 32768 + 2);
+    fc_resp_parser_deinit(&p);
+}
+
+Test(resp_parser, error_clears_argc)
+{
+    fc_resp_parser p;
+    fc_resp_parser_init(&p);
+    char in[] = "*3\r\n$1\r\na\r\n$1\r\nb\r\n!";
+    cr_assert_eq(parse_str(&p, in, sizeof(in) - 1), FC_RESP_AGAIN);
+    cr_assert_eq(p.argc, 2, "arguments are collected as they arrive");
+    char more[] = "*3\r\n$1\r\na\r\n$1\r\nb\r\n!\r\n";
+    cr_assert_eq(parse_str(&p, more, sizeof(more) - 1), FC_RESP_ERR);
+    cr_assert_str_eq(p.err, "Protocol error: expected '$', got '!'");
+    cr_assert_eq(p.argc, 0);
+    fc_resp_parser_deinit(&p);
+}
