@@ -585,7 +585,7 @@ Test(resp_parser, need_only_for_big_bulks)
     fc_resp_parser_reset(&p);
     char big[] = "*2\r\n$1\r\na\r\n$32768\r\nab";
     cr_assert_eq(parse_str(&p, big, sizeof(big) - 1), FC_RESP_AGAIN);
-    cr_assert_eq(p.need, 22 + 32768 + 2);
+    cr_assert_eq(p.need, 19 + 32768 + 2);
     fc_resp_parser_deinit(&p);
 }
 
