@@ -1,0 +1,215 @@
+/*
+ * test_daemon_expiry — expiry in real time against the running daemon: PX deadlines, EXPIRE and
+ * PERSIST, the active expiry cycle reclaiming keys nobody reads, and the default TTL from --ttl
+ * or a config file.
+ *
+ * Expiry is observed by polling with a deadline, never by sleeping for a fixed time.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/integration/daemon_util.h"
+
+TestSuite(daemon_expiry, .fini = dt_fini, .timeout = 60);
+
+static fc_proc d;
+
+/* Pause between polls (the poll itself has a deadline). */
+static void poll_pause(void)
+{
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Polls EXISTS key until it is 0; returns the monotonic time it was first seen gone, or -1 if it
+ * was still there at the deadline. */
+static int64_t wait_gone(redisContext *c, const char *key, int timeout_ms)
+{
+    int64_t deadline = dt_now_ms() + timeout_ms;
+    while (dt_now_ms() < deadline) {
+        if (dt_int(c, "EXISTS %s", key) == 0)
+            return dt_now_ms();
+        poll_pause();
+    }
+    return -1;
+}
+
+Test(daemon_expiry, set_px_expires_in_real_time)
+{
+    dt_start(&d, NULL);
+    redisContext *c = dt_connect(&d);
+    int64_t t0 = dt_now_ms();
+    dt_expect(c, "OK", "SET k v PX 200");
+    cr_assert_eq(dt_int(c, "EXISTS k"), 1);
+    long long pttl = dt_int(c, "PTTL k");
+    cr_assert(pttl > 0 && pttl <= 200, "PTTL %lld", pttl);
+    int64_t gone = wait_gone(c, "k", 2000);
+    cr_assert_geq(gone, 0, "the key was still there 2 s after PX 200");
+    /* The deadline counts from when the server got the SET, after t0. */
+    cr_assert_geq(gone - t0, 195, "the key vanished after %lld ms, before its 200 ms",
+                  (long long)(gone - t0));
+    redisReply *r = dt_cmd(c, "GET k");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    cr_assert_eq(dt_int(c, "TTL k"), -2);
+    redisFree(c);
+}
+
+Test(daemon_expiry, expire_and_persist)
+{
+    dt_start(&d, NULL);
+    redisContext *c = dt_connect(&d);
+    dt_expect(c, "OK", "SET k v");
+    cr_assert_eq(dt_int(c, "TTL k"), -1);
+    cr_assert_eq(dt_int(c, "EXPIRE k 100"), 1);
+    long long ttl = dt_int(c, "TTL k");
+    cr_assert(ttl == 100 || ttl == 99, "TTL %lld", ttl);
+    cr_assert_eq(dt_int(c, "PERSIST k"), 1);
+    cr_assert_eq(dt_int(c, "TTL k"), -1);
+    cr_assert_eq(dt_int(c, "PERSIST k"), 0, "PERSIST on a key without TTL");
+    cr_assert_eq(dt_int(c, "EXPIRE nokey 100"), 0);
+
+    /* A persisted key outlives a control key given the same deadline. */
+    dt_expect(c, "OK", "SET control v");
+    cr_assert_eq(dt_int(c, "PEXPIRE k 150"), 1);
+    cr_assert_eq(dt_int(c, "PEXPIRE control 150"), 1);
+    cr_assert_eq(dt_int(c, "PERSIST k"), 1);
+    cr_assert_geq(wait_gone(c, "control", 2000), 0, "PEXPIRE 150 never expired");
+    cr_assert_eq(dt_int(c, "EXISTS k"), 1, "the persisted key expired");
+    cr_assert_eq(dt_int(c, "TTL k"), -1);
+
+    /* EXPIRE in the past deletes at once. */
+    cr_assert_eq(dt_int(c, "EXPIRE k 0"), 1);
+    cr_assert_eq(dt_int(c, "EXISTS k"), 0);
+    redisFree(c);
+}
+
+/* Reads a numeric field of INFO <section>; asserts it is present. */
+static long long info_field(redisContext *c, const char *section, const char *field)
+{
+    redisReply *r = dt_cmd(c, "INFO %s", section);
+    cr_assert_eq(r->type, REDIS_REPLY_STRING);
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\r\n%s:", field);
+    const char *p = strstr(r->str, pat);
+    cr_assert_not_null(p, "INFO %s has no %s:\n%s", section, field, r->str);
+    long long v = strtoll(p + strlen(pat), NULL, 10);
+    freeReplyObject(r);
+    return v;
+}
+
+Test(daemon_expiry, active_expiry_reclaims_unread_keys)
+{
+    dt_start(&d, NULL);
+    redisContext *c = dt_connect(&d);
+    enum { N = 1000 };
+    dt_expect(c, "OK", "SET survivor v");
+    for (int i = 0; i < N; i++)
+        redisAppendCommand(c, "SET vol:%d x PX 100", i);
+    for (int i = 0; i < N; i++) {
+        redisReply *r = NULL;
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        cr_assert_eq(r->type, REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+    }
+    cr_assert_eq(dt_int(c, "DBSIZE"), N + 1);
+    cr_assert_eq(info_field(c, "stats", "expired_keys"), 0);
+    /* DBSIZE counts expired keys not yet reclaimed, so only the active cycle can lower it. */
+    int64_t deadline = dt_now_ms() + 5000;
+    long long n = -1;
+    while (dt_now_ms() < deadline && (n = dt_int(c, "DBSIZE")) != 1)
+        poll_pause();
+    cr_assert_eq(n, 1, "DBSIZE still %lld after 5 s", n);
+    cr_assert_eq(info_field(c, "stats", "expired_keys"), N);
+    cr_assert_eq(dt_int(c, "EXISTS survivor"), 1);
+    redisFree(c);
+}
+
+static void assert_ttl_about(redisContext *c, const char *key, long long want)
+{
+    long long ttl = dt_int(c, "TTL %s", key);
+    cr_assert(ttl == want || ttl == want - 1, "TTL %s = %lld, want ~%lld", key, ttl, want);
+}
+
+/* The default-TTL contract, shared by the flag and the config file tests (default 100 s). */
+static void check_default_ttl_100(redisContext *c)
+{
+    dt_expect(c, "OK", "SET k v");
+    assert_ttl_about(c, "k", 100);
+    dt_expect(c, "OK", "SET k v EX 5");
+    assert_ttl_about(c, "k", 5);
+    dt_expect(c, "OK", "SET k v PERSIST");
+    cr_assert_eq(dt_int(c, "TTL k"), -1, "SET ... PERSIST kept a TTL");
+    dt_expect(c, "OK", "MSET m1 a m2 b");
+    assert_ttl_about(c, "m1", 100);
+    assert_ttl_about(c, "m2", 100);
+    cr_assert_eq(dt_int(c, "SETNX n v"), 1);
+    assert_ttl_about(c, "n", 100);
+    cr_assert_eq(dt_int(c, "INCR fresh"), 1);
+    assert_ttl_about(c, "fresh", 100);
+    /* INCR on an existing key keeps its TTL, whatever it is. */
+    dt_expect(c, "OK", "SET ctr 5 EX 50");
+    cr_assert_eq(dt_int(c, "INCR ctr"), 6);
+    assert_ttl_about(c, "ctr", 50);
+    dt_expect(c, "OK", "SET forever 1 PERSIST");
+    cr_assert_eq(dt_int(c, "INCR forever"), 2);
+    cr_assert_eq(dt_int(c, "TTL forever"), -1, "INCR gave a persistent key the default TTL");
+}
+
+Test(daemon_expiry, default_ttl_from_flag)
+{
+    const char *const args[] = {"--ttl", "100", NULL};
+    dt_start(&d, args);
+    redisContext *c = dt_connect(&d);
+    check_default_ttl_100(c);
+    redisFree(c);
+}
+
+Test(daemon_expiry, default_ttl_from_config_file)
+{
+    char *dir = dt_tmpdir();
+    char *conf = dt_write_file(dir, "fc.conf", "[cache]\nttl = 100\n");
+    const char *const args[] = {"-c", conf, NULL};
+    dt_start(&d, args);
+    redisContext *c = dt_connect(&d);
+    check_default_ttl_100(c);
+    redisFree(c);
+    unlink(conf);
+    rmdir(dir);
+    free(conf);
+    free(dir);
+}
+
+Test(daemon_expiry, ttl_none_means_no_default)
+{
+    const char *const args[] = {"--ttl", "none", NULL};
+    dt_start(&d, args);
+    redisContext *c = dt_connect(&d);
+    dt_expect(c, "OK", "SET k v");
+    cr_assert_eq(dt_int(c, "TTL k"), -1);
+    cr_assert_eq(dt_int(c, "INCR n"), 1);
+    cr_assert_eq(dt_int(c, "TTL n"), -1);
+    dt_expect(c, "OK", "SET e v EX 7");
+    assert_ttl_about(c, "e", 7);
+    redisFree(c);
+}
+
+Test(daemon_expiry, flag_overrides_file_ttl)
+{
+    char *dir = dt_tmpdir();
+    char *conf = dt_write_file(dir, "fc.conf", "[cache]\nttl = 100\n");
+    const char *const args[] = {"-c", conf, "--ttl", "none", NULL};
+    dt_start(&d, args);
+    redisContext *c = dt_connect(&d);
+    dt_expect(c, "OK", "SET k v");
+    cr_assert_eq(dt_int(c, "TTL k"), -1, "the file's ttl won over --ttl none");
+    redisFree(c);
+    unlink(conf);
+    rmdir(dir);
+    free(conf);
+    free(dir);
+}
