@@ -109,14 +109,17 @@ void cmd_hello(fc_cmd_ctx *c)
         }
         j = 2;
     }
-    const fc_arg *user = NULL, *name = NULL;
+    const fc_arg *user = NULL;
     for (; j < c->argc; j++) {
         int more = c->argc - 1 - j;
         if (fc_arg_is(c, j, "auth") && more >= 2) {
             user = &c->argv[j + 1];
             j += 2;
         } else if (fc_arg_is(c, j, "setname") && more >= 1) {
-            name = &c->argv[++j];
+            /* Like Redis 7.0, the name takes effect as the option is parsed, even when a later
+             * option is rejected. */
+            if (!set_name_or_reply(c, &c->argv[++j]))
+                return;
         } else {
             const char *nul = memchr(c->argv[j].p, '\0', c->argv[j].len);
             int n = (int)(nul ? (size_t)(nul - c->argv[j].p) : c->argv[j].len);
@@ -128,8 +131,6 @@ void cmd_hello(fc_cmd_ctx *c)
         fc_reply_err(c, "WRONGPASS invalid username-password pair or user is disabled.");
         return;
     }
-    if (name && !set_name_or_reply(c, name))
-        return;
     if (ver)
         c->sess->proto = (int)ver;
     hello_reply(c);

@@ -188,15 +188,18 @@ static void sort_reply(char *p, size_t n)
         sort_aggregate(p, n);
 }
 
-/* @noid: overwrites the digits after "$2\r\nid\r\n:" with '#'. */
-static void mask_id(char *p, size_t n)
+/* @noid: removes the digits after "$2\r\nid\r\n:"; returns the new length. */
+static size_t mask_id(char *p, size_t n)
 {
-    const char key[] = "$2\r\nid\r\n";
+    const char key[] = "$2\r\nid\r\n:";
     char *k = memmem(p, n, key, sizeof(key) - 1);
     if (!k)
-        return;
-    for (char *d = k + sizeof(key); d < p + n && *d != '\r'; d++)
-        *d = '#';
+        return n;
+    char *d = k + sizeof(key) - 1, *e = d;
+    while (e < p + n && *e != '\r')
+        e++;
+    memmove(d, e, (size_t)(p + n - e));
+    return n - (size_t)(e - d);
 }
 
 /* ---- connections ---- */
@@ -327,7 +330,7 @@ static void compare(const char *cmd, size_t cmdlen)
             if (R.sort)
                 sort_reply(i ? c1 : c0, len[i]);
             if (R.noid)
-                mask_id(i ? c1 : c0, len[i]);
+                len[i] = mask_id(i ? c1 : c0, len[i]);
         }
         same = len[0] == len[1] && memcmp(c0, c1, len[0]) == 0;
         free(c0);
