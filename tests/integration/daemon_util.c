@@ -20,18 +20,34 @@
 static fc_proc *started[MAX_PROCS];
 static int nstarted;
 
+static void log_daemon_log(const fc_proc *p);
+
 void dt_start(fc_proc *p, const char *const *extra_args)
 {
     memset(p, 0, sizeof(*p));
     int r = fc_start_daemon(p, extra_args);
     if (r == 0 && nstarted < MAX_PROCS)
         started[nstarted++] = p;
-    if (r != 0) {
-        char *log = p->logpath[0] ? dt_slurp(p->logpath) : strdup("");
-        cr_log_error("daemon log:\n%s", log);
-        free(log);
-    }
+    if (r != 0)
+        log_daemon_log(p);
     cr_assert_eq(r, 0, "the daemon %s did not start", fc_daemon_bin());
+}
+
+static void log_daemon_log(const fc_proc *p)
+{
+    char *log = p->logpath[0] ? dt_slurp(p->logpath) : strdup("");
+    cr_log_error("daemon log (%s):\n%s", p->logpath, log);
+    free(log);
+}
+
+void dt_stop_ok(fc_proc *p)
+{
+    cr_assert_gt(p->pid, 0, "the daemon is not running");
+    int st = fc_stop(p);
+    p->pid = 0;
+    if (st != 0)
+        log_daemon_log(p);
+    cr_assert_eq(st, 0, "the daemon exited with status %d after SIGTERM", st);
 }
 
 void dt_fini(void)

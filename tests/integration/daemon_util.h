@@ -20,6 +20,10 @@
 /* Starts the daemon with extra args (NULL-terminated, may be NULL); asserts it came up. */
 void dt_start(fc_proc *p, const char *const *extra_args);
 
+/* Stops the daemon with SIGTERM and asserts it exited with status 0 (under ASan this also catches
+ * leaks and errors reported at exit); on failure the daemon's log is printed. Sets p->pid to 0. */
+void dt_stop_ok(fc_proc *p);
+
 /* Stops every process started by dt_start that still has a pid (the suites' .fini). */
 void dt_fini(void);
 

@@ -83,6 +83,7 @@ Test(daemon_data, pipeline_10000_mixed_replies_in_order)
     cr_assert_gt(nexist, 10);
     cr_assert_eq(dt_int(c, "DBSIZE"), nexist);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_data, binary_key_and_value_round_trip)
@@ -110,6 +111,7 @@ Test(daemon_data, binary_key_and_value_round_trip)
     cr_assert_eq(memcmp(r->element[0]->str, key, sizeof(key) - 1), 0);
     freeReplyObject(r);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_data, one_mib_value_round_trip)
@@ -130,6 +132,7 @@ Test(daemon_data, one_mib_value_round_trip)
     freeReplyObject(r);
     free(v);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 /* Sends the whole buffer; asserts. */
@@ -194,6 +197,7 @@ Test(daemon_data, hundred_mib_value_round_trip)
     free(got);
     free(frame);
     close(fd);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_data, select_flushdb_flushall)
@@ -243,6 +247,7 @@ Test(daemon_data, select_flushdb_flushall)
     cr_assert_eq(dt_int(c, "EXISTS stay"), 1);
     redisFree(c2);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_data, invalidate_deletes_only_matching_keys)
@@ -270,6 +275,7 @@ Test(daemon_data, invalidate_deletes_only_matching_keys)
     dt_expect(c, "OK", "SELECT 2");
     cr_assert_eq(dt_int(c, "EXISTS users:1"), 1, "INVALIDATE reached another db");
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_data, unix_socket_listener)
@@ -293,8 +299,7 @@ Test(daemon_data, unix_socket_listener)
     freeReplyObject(r);
     redisFree(t);
     redisFree(u);
-    cr_assert_eq(fc_stop(&d), 0);
-    d.pid = 0;
+    dt_stop_ok(&d);
     cr_assert_eq(access(sock, F_OK), -1, "the socket file was left behind");
     rmdir(dir);
     free(dir);

@@ -57,6 +57,7 @@ Test(daemon_expiry, set_px_expires_in_real_time)
     freeReplyObject(r);
     cr_assert_eq(dt_int(c, "TTL k"), -2);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_expiry, expire_and_persist)
@@ -86,6 +87,7 @@ Test(daemon_expiry, expire_and_persist)
     cr_assert_eq(dt_int(c, "EXPIRE k 0"), 1);
     cr_assert_eq(dt_int(c, "EXISTS k"), 0);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 /* Reads a numeric field of INFO <section>; asserts it is present. */
@@ -127,6 +129,7 @@ Test(daemon_expiry, active_expiry_reclaims_unread_keys)
     cr_assert_eq(info_field(c, "stats", "expired_keys"), N);
     cr_assert_eq(dt_int(c, "EXISTS survivor"), 1);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 static void assert_ttl_about(redisContext *c, const char *key, long long want)
@@ -167,6 +170,7 @@ Test(daemon_expiry, default_ttl_from_flag)
     redisContext *c = dt_connect(&d);
     check_default_ttl_100(c);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_expiry, default_ttl_from_config_file)
@@ -182,6 +186,7 @@ Test(daemon_expiry, default_ttl_from_config_file)
     rmdir(dir);
     free(conf);
     free(dir);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_expiry, ttl_none_means_no_default)
@@ -196,6 +201,7 @@ Test(daemon_expiry, ttl_none_means_no_default)
     dt_expect(c, "OK", "SET e v EX 7");
     assert_ttl_about(c, "e", 7);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_expiry, flag_overrides_file_ttl)
@@ -212,4 +218,5 @@ Test(daemon_expiry, flag_overrides_file_ttl)
     rmdir(dir);
     free(conf);
     free(dir);
+    dt_stop_ok(&d);
 }

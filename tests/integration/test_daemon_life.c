@@ -103,6 +103,7 @@ Test(daemon_life, quit_replies_ok_then_closes)
     cr_assert_eq(dt_int(c, "EXISTS before"), 1);
     cr_assert_eq(dt_int(c, "EXISTS after"), 0, "a command after QUIT ran");
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_life, protocol_error_replies_then_closes)
@@ -125,6 +126,7 @@ Test(daemon_life, protocol_error_replies_then_closes)
     fd = connect_ok();
     expect_ping(fd);
     close(fd);
+    dt_stop_ok(&d);
 }
 
 /* Starts the daemon with a config file holding `text` (the file is removed after the start). */
@@ -171,6 +173,7 @@ Test(daemon_life, maxclients_refuses_the_third)
     }
     cr_assert(served, "no connection was served after a client left");
     close(b);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_life, idle_timeout_closes_only_idle_clients)
@@ -201,4 +204,5 @@ Test(daemon_life, idle_timeout_closes_only_idle_clients)
     expect_ping(active);
     close(active);
     close(idle);
+    dt_stop_ok(&d);
 }

@@ -58,6 +58,7 @@ Test(daemon_tools, redis_cli_one_shot_and_db)
     cr_assert_str_eq(r->str, "v");
     freeReplyObject(r);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 /* Counts the lines of s equal to line. */
@@ -99,6 +100,7 @@ Test(daemon_tools, redis_cli_scan_pattern)
     }
     cr_assert_null(strstr(out, "orders:"));
     free(out);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_tools, redis_cli_pipe)
@@ -119,6 +121,7 @@ Test(daemon_tools, redis_cli_pipe)
     cr_assert_str_eq(r->str, "1");
     freeReplyObject(r);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 Test(daemon_tools, redis_benchmark_pipelined)
@@ -140,6 +143,7 @@ Test(daemon_tools, redis_benchmark_pipelined)
     redisContext *c = dt_connect(&d);
     cr_assert_geq(dt_int(c, "EXISTS key:__rand_int__ counter:__rand_int__"), 2);
     redisFree(c);
+    dt_stop_ok(&d);
 }
 
 static const char good_conf[] = "; a comment\n"
@@ -274,4 +278,5 @@ Test(daemon_tools, port_flag_overrides_file_when_running)
     rmdir(dir);
     free(conf);
     free(dir);
+    dt_stop_ok(&d);
 }
