@@ -42,8 +42,11 @@ void cmd_command(fc_cmd_ctx *c)
         fc_resp_array(c->out, n);
         for (size_t i = 0; i < n; i++)
             command_entry(c, &t[i]);
-    } else if (fc_arg_is(c, 1, "count") && c->argc == 2) {
-        fc_resp_int(c->out, (int64_t)n);
+    } else if (fc_arg_is(c, 1, "count")) {
+        if (c->argc != 2)
+            fc_reply_arity(c, "command|count");
+        else
+            fc_resp_int(c->out, (int64_t)n);
     } else if (fc_arg_is(c, 1, "info")) {
         fc_resp_array(c->out, (size_t)c->argc - 2);
         for (int i = 2; i < c->argc; i++) {
@@ -51,11 +54,16 @@ void cmd_command(fc_cmd_ctx *c)
             if (cmd)
                 command_entry(c, cmd);
             else
-                fc_resp_null_array(c->out, c->sess->proto);
+                fc_resp_null(c->out, c->sess->proto);
         }
     } else if (fc_arg_is(c, 1, "docs")) {
         fc_resp_map(c->out, 0, c->sess->proto);
-    } else if (fc_arg_is(c, 1, "list") && c->argc == 2) {
+    } else if (fc_arg_is(c, 1, "list")) {
+        /* FILTERBY is not supported; Redis answers a malformed one with a syntax error. */
+        if (c->argc != 2) {
+            fc_reply_err(c, FC_ERR_SYNTAX);
+            return;
+        }
         fc_resp_array(c->out, n);
         for (size_t i = 0; i < n; i++)
             fc_resp_bulk_cstr(c->out, t[i].name);
@@ -128,11 +136,18 @@ void cmd_config(fc_cmd_ctx *c)
             fc_reply_arity(c, "config|get");
         else
             config_get(c);
-    } else if (fc_arg_is(c, 1, "resetstat") && c->argc == 2) {
+    } else if (fc_arg_is(c, 1, "resetstat")) {
+        if (c->argc != 2) {
+            fc_reply_arity(c, "config|resetstat");
+            return;
+        }
         memset(&c->core->stats, 0, sizeof(c->core->stats));
         fc_resp_ok(c->out);
     } else if (fc_arg_is(c, 1, "set")) {
-        fc_reply_err(c, "ERR CONFIG SET is not supported by fastcached; edit the config file");
+        if (c->argc < 4)
+            fc_reply_arity(c, "config|set");
+        else
+            fc_reply_err(c, "ERR CONFIG SET is not supported by fastcached; edit the config file");
     } else {
         fc_reply_unknown_sub(c);
     }
@@ -172,15 +187,67 @@ void cmd_shutdown(fc_cmd_ctx *c)
     c->sess->flags |= FC_SESS_CLOSE_AFTER_REPLY;
 }
 
+/* FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern]: no libraries exist, so after Redis's option
+ * checks the answer is always empty. */
+static void function_list(fc_cmd_ctx *c)
+{
+    bool withcode = false, libname = false;
+    for (int i = 2; i < c->argc; i++) {
+        if (!withcode && fc_arg_is(c, i, "withcode")) {
+            withcode = true;
+        } else if (!libname && fc_arg_is(c, i, "libraryname")) {
+            if (i + 1 >= c->argc) {
+                fc_reply_err(c, "ERR library name argument was not given");
+                return;
+            }
+            libname = true;
+            i++;
+        } else {
+            const char *nul = memchr(c->argv[i].p, '\0', c->argv[i].len);
+            int n = (int)(nul ? (size_t)(nul - c->argv[i].p) : c->argv[i].len);
+            fc_resp_errorf(c->out, "ERR Unknown argument %.*s", n, c->argv[i].p);
+            return;
+        }
+    }
+    fc_resp_array(c->out, 0);
+}
+
+/* FUNCTION STATS with no scripting engine running and no libraries, in Redis 7.0's shape. */
+static void function_stats(fc_cmd_ctx *c)
+{
+    int proto = c->sess->proto;
+    fc_resp_map(c->out, 2, proto);
+    fc_resp_bulk_cstr(c->out, "running_script");
+    fc_resp_null(c->out, proto);
+    fc_resp_bulk_cstr(c->out, "engines");
+    fc_resp_map(c->out, 1, proto);
+    fc_resp_bulk_cstr(c->out, "LUA");
+    fc_resp_map(c->out, 2, proto);
+    fc_resp_bulk_cstr(c->out, "libraries_count");
+    fc_resp_int(c->out, 0);
+    fc_resp_bulk_cstr(c->out, "functions_count");
+    fc_resp_int(c->out, 0);
+}
+
 void cmd_function(fc_cmd_ctx *c)
 {
     if (fc_arg_is(c, 1, "flush")) {
-        if (c->argc > 3 || (c->argc == 3 && !fc_arg_is(c, 2, "sync") && !fc_arg_is(c, 2, "async")))
+        if (c->argc > 3)
+            fc_resp_errorf(c->out,
+                           "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                           "Try FUNCTION HELP.",
+                           (int)c->argv[1].len, c->argv[1].p);
+        else if (c->argc == 3 && !fc_arg_is(c, 2, "sync") && !fc_arg_is(c, 2, "async"))
             fc_reply_err(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         else
             fc_resp_ok(c->out);
     } else if (fc_arg_is(c, 1, "list")) {
-        fc_resp_array(c->out, 0);
+        function_list(c);
+    } else if (fc_arg_is(c, 1, "stats")) {
+        if (c->argc != 2)
+            fc_reply_arity(c, "function|stats");
+        else
+            function_stats(c);
     } else {
         fc_reply_unknown_sub(c);
     }
