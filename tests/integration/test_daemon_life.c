@@ -206,3 +206,58 @@ Test(daemon_life, idle_timeout_closes_only_idle_clients)
     close(idle);
     dt_stop_ok(&d);
 }
+
+/* Sends a SET whose value is n bytes of 'x' (header and value in one send; the send may fail
+ * when the server closes first, which the callers allow). */
+static int send_big_set(int fd, size_t n)
+{
+    char hdr[96];
+    int hl = snprintf(hdr, sizeof(hdr), "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%zu\r\n", n);
+    char *frame = malloc((size_t)hl + n + 2);
+    cr_assert_not_null(frame);
+    memcpy(frame, hdr, (size_t)hl);
+    memset(frame + hl, 'x', n);
+    memcpy(frame + hl + n, "\r\n", 2);
+    int r = fc_send_all(fd, frame, (size_t)hl + n + 2);
+    free(frame);
+    return r;
+}
+
+Test(daemon_life, proto_max_bulk_len_limits_bulk_strings)
+{
+    const char *const args[] = {"--proto-max-bulk-len", "1mb", NULL};
+    dt_start(&d, args);
+    int fd = connect_ok();
+    cr_assert_eq(send_big_set(fd, 1024 * 1024), 0);
+    expect_reply(fd, "+OK\r\n"); /* exactly the limit is accepted */
+    /* One byte over: the error as soon as the header is read, before any data, then a close. */
+    send_str(fd, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$1048577\r\n");
+    expect_reply(fd, "-ERR Protocol error: invalid bulk length\r\n");
+    cr_assert(dt_wait_eof(fd, 2000));
+    close(fd);
+    fd = connect_ok();
+    send_str(fd, "*2\r\n$6\r\nSTRLEN\r\n$3\r\nbig\r\n");
+    expect_reply(fd, ":1048576\r\n");
+    close(fd);
+    dt_stop_ok(&d);
+}
+
+Test(daemon_life, query_buffer_limit_closes_the_client_only)
+{
+    const char *const args[] = {"--client-query-buffer-limit", "1mb", NULL};
+    dt_start(&d, args);
+    int other = connect_ok();
+    expect_ping(other);
+    int fd = connect_ok();
+    (void)send_big_set(fd, 2 * 1024 * 1024); /* one frame of 2 MB: more than may be buffered */
+    cr_assert(dt_wait_eof(fd, 3000), "a 2 MB frame did not close a client limited to 1 MB");
+    close(fd);
+    expect_ping(other);
+    fd = connect_ok();
+    expect_ping(fd);
+    send_str(fd, "*2\r\n$6\r\nEXISTS\r\n$3\r\nbig\r\n");
+    expect_reply(fd, ":0\r\n");
+    close(fd);
+    close(other);
+    dt_stop_ok(&d);
+}
