@@ -17,6 +17,8 @@
  *                    or goes quiet, and compares the bytes and whether the connection closed;
  *                    a closed connection is reopened (back to RESP2, db 0)
  *   @proto 3         HELLO 3 on both connections now (reply checked modulo the id)
+ *   @reconnect       closes both connections and opens fresh ones (after a @raw that leaves a
+ *                    partial frame behind)
  *
  * A mismatch prints file:line, the command and both replies escaped; every mismatch is counted
  * and the test fails at the end, so one run lists them all.
@@ -385,6 +387,9 @@ static void run_directive(const char *line)
     } else if (strncmp(line, "@raw ", 5) == 0) {
         do_raw(line + 5);
         clear_pending();
+    } else if (strcmp(line, "@reconnect") == 0) {
+        reconnect(0);
+        reconnect(1);
     } else if (strcmp(line, "@proto 3") == 0) {
         R.noid = true;
         run_command_line("HELLO 3");
