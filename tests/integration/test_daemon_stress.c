@@ -159,3 +159,29 @@ Test(daemon_stress, many_simultaneous_connections)
         close(fds[i]);
     dt_stop_ok(&d);
 }
+
+/* QUIT after a reply too large for one write: the whole reply, then +OK, then the close. */
+Test(daemon_stress, quit_after_large_reply_flushes_everything)
+{
+    dt_start(&d, NULL);
+    const size_t n = 8 * 1024 * 1024;
+    store_big(n);
+    int fd = connect_ok();
+    static const char req[] = "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n*1\r\n$4\r\nQUIT\r\n";
+    cr_assert_eq(fc_send_all(fd, req, sizeof(req) - 1), 0);
+    cr_assert(dt_wait_readable(fd, 5000));
+    char hdr[32];
+    int hl = snprintf(hdr, sizeof(hdr), "$%zu\r\n", n);
+    size_t total = (size_t)hl + n + 2 + 5;
+    char *got = malloc(total);
+    cr_assert_not_null(got);
+    cr_assert(dt_read_exact(fd, got, total, 10000), "the reply before QUIT was cut short");
+    cr_assert_eq(memcmp(got, hdr, (size_t)hl), 0);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(got[hl + i], 'b', "byte %zu differs", i);
+    cr_assert_eq(memcmp(got + hl + n, "\r\n+OK\r\n", 7), 0);
+    cr_assert(dt_wait_eof(fd, 2000), "no close after QUIT");
+    free(got);
+    close(fd);
+    dt_stop_ok(&d);
+}

@@ -280,3 +280,20 @@ Test(daemon_tools, port_flag_overrides_file_when_running)
     free(dir);
     dt_stop_ok(&d);
 }
+
+Test(daemon_tools, port_in_use_fails_to_start)
+{
+    dt_start(&d, NULL);
+    int st;
+    char *err = run(&st, "timeout 5 %s --port %d --bind 127.0.0.1 2>&1 >/dev/null",
+                    fc_daemon_bin(), d.port);
+    cr_assert_neq(st, 124, "a second daemon kept running on a port in use");
+    cr_assert_neq(st, 0, "a second daemon on a port in use exited 0");
+    cr_assert_not_null(strstr(err, "address already in use"), "stderr:\n%s", err);
+    free(err);
+    /* The first daemon is untouched. */
+    redisContext *c = dt_connect(&d);
+    dt_expect(c, "PONG", "PING");
+    redisFree(c);
+    dt_stop_ok(&d);
+}
