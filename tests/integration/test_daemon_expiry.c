@@ -128,6 +128,16 @@ Test(daemon_expiry, active_expiry_reclaims_unread_keys)
     cr_assert_eq(n, 1, "DBSIZE still %lld after 5 s", n);
     cr_assert_eq(info_field(c, "stats", "expired_keys"), N);
     cr_assert_eq(dt_int(c, "EXISTS survivor"), 1);
+
+    /* The cycle visits every db, not only db 0. */
+    dt_expect(c, "OK", "SELECT 9");
+    for (int i = 0; i < 200; i++)
+        dt_expect(c, "OK", "SET vol9:%d x PX 100", i);
+    deadline = dt_now_ms() + 5000;
+    while (dt_now_ms() < deadline && (n = dt_int(c, "DBSIZE")) != 0)
+        poll_pause();
+    cr_assert_eq(n, 0, "db 9 still holds %lld expired keys after 5 s", n);
+    cr_assert_eq(info_field(c, "stats", "expired_keys"), N + 200);
     redisFree(c);
     dt_stop_ok(&d);
 }
