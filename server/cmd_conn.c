@@ -169,6 +169,59 @@ static void client_list(fc_cmd_ctx *c, bool only_self)
     fc_buf_deinit(&b);
 }
 
+/* The length of a up to its first NUL: Redis prints such arguments with %s. */
+static int cstr_len(const fc_arg *a)
+{
+    const char *nul = memchr(a->p, '\0', a->len);
+    return (int)(nul ? (size_t)(nul - a->p) : a->len);
+}
+
+/* CLIENT LIST ID id [id ...]: the lines of the given ids, in argument order. */
+static void client_list_ids(fc_cmd_ctx *c)
+{
+    fc_buf b;
+    fc_buf_init(&b, 0);
+    for (int j = 3; j < c->argc; j++) {
+        long long id;
+        if (!fc_parse_ll(c->argv[j].p, c->argv[j].len, &id)) {
+            fc_buf_deinit(&b);
+            fc_reply_err(c, "ERR Invalid client ID");
+            return;
+        }
+        for (const fc_session *s = c->core->sessions; s; s = s->next)
+            if (id > 0 && s->id == (uint64_t)id)
+                client_line(&b, s, c->now_ms);
+    }
+    fc_resp_verbatim(c->out, b.data ? b.data : "", b.len, c->sess->proto);
+    fc_buf_deinit(&b);
+}
+
+/* CLIENT LIST [TYPE type | ID id ...], Redis 7.0's argument rules. Every client of ours is a
+ * normal one, so the other known types list nothing. */
+static void client_list_cmd(fc_cmd_ctx *c)
+{
+    static const char *const other_types[] = {"master", "slave", "replica", "pubsub"};
+    if (c->argc == 2) {
+        client_list(c, false);
+    } else if (c->argc == 4 && fc_arg_is(c, 2, "type")) {
+        if (fc_arg_is(c, 3, "normal")) {
+            client_list(c, false);
+            return;
+        }
+        for (size_t i = 0; i < sizeof(other_types) / sizeof(other_types[0]); i++)
+            if (fc_arg_is(c, 3, other_types[i])) {
+                fc_resp_verbatim(c->out, "", 0, c->sess->proto);
+                return;
+            }
+        fc_resp_errorf(c->out, "ERR Unknown client type '%.*s'", cstr_len(&c->argv[3]),
+                       c->argv[3].p);
+    } else if (c->argc > 3 && fc_arg_is(c, 2, "id")) {
+        client_list_ids(c);
+    } else {
+        fc_reply_err(c, FC_ERR_SYNTAX);
+    }
+}
+
 static void client_setinfo(fc_cmd_ctx *c)
 {
     bool is_name = fc_arg_is(c, 2, "lib-name");
@@ -235,7 +288,7 @@ void cmd_client(fc_cmd_ctx *c)
             fc_resp_ok(c->out);
         break;
     case 3: client_setinfo(c); break;
-    case 4: client_list(c, false); break;
+    case 4: client_list_cmd(c); break;
     case 5: client_list(c, true); break;
     default: reply_help(c, client_help, sizeof(client_help) / sizeof(client_help[0])); break;
     }
