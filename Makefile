@@ -43,6 +43,8 @@ ALL_CFLAGS = $(BASE) $(CFLAGS_CFG) $(PKGCFLAGS) $(CFLAGS)
 
 LIB_SRC   := $(wildcard protocol/*.c storage/*.c conf/*.c)
 SRV_SRC   := $(filter-out server/main.c,$(wildcard server/*.c))
+# The command layer has no libuv, so unit tests link it too (dispatch tested without sockets).
+CMD_SRC   := server/util.c server/commands.c server/core.c server/session.c $(wildcard server/cmd_*.c)
 UNIT_SRC  := $(wildcard tests/unit/*/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 
@@ -71,7 +73,7 @@ asan:
 $(BIN): $(OUT)/server/main.o $(SRV_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(SRV_LIBS) $(LDFLAGS)
 
-$(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ)
+$(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ) $(CMD_SRC:%.c=$(OUT)/%.o)
 	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) -lm $(LDFLAGS)
 
 $(INTEG_BIN): $(INTEG_OBJ)

@@ -30,7 +30,7 @@ typedef struct fc_span {
 
 #define FC_RESP_DEFAULT_MAX_BULK (512ull * 1024 * 1024) /* proto-max-bulk-len */
 #define FC_RESP_MAX_INLINE (64 * 1024)                   /* PROTO_INLINE_MAX_SIZE */
-#define FC_RESP_MAX_MULTIBULK (1024ull * 1024 * 1024)   /* Redis rejects counts above this */
+#define FC_RESP_MAX_MULTIBULK 2147483647ull /* INT_MAX: Redis 7.0 rejects counts above this */
 
 typedef struct fc_resp_parser {
     /* Limits, settable after init. */

@@ -1,0 +1,128 @@
+/*
+ * Unit tests for the command layer without sockets: the table is sorted (lookup is a binary
+ * search), lookup is case-insensitive, and dispatch writes Redis's exact unknown-command and arity
+ * errors. A real core with real stores backs each test; time is passed in.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "server/commands.h"
+
+static fc_conf conf;
+static fc_core core;
+static fc_session sess;
+static fc_buf out;
+
+static void setup(void)
+{
+    fc_conf_defaults(&conf);
+    cr_assert_eq(fc_core_init(&core, &conf, 1000000), 0);
+    fc_session_init(&sess, 1000000);
+    fc_core_attach(&core, &sess);
+    fc_buf_init(&out, 0);
+}
+
+static void teardown(void)
+{
+    fc_core_detach(&core, &sess);
+    fc_session_deinit(&sess);
+    fc_core_deinit(&core);
+    fc_buf_deinit(&out);
+}
+
+/* Runs a command given as words and returns the reply text (valid until the next run). */
+static const char *run(int64_t now, int argc, const char *const *words)
+{
+    fc_arg argv[16];
+    for (int i = 0; i < argc; i++) {
+        argv[i].p = words[i];
+        argv[i].len = strlen(words[i]);
+    }
+    out.len = 0;
+    fc_dispatch(&core, &sess, &out, argv, argc, now);
+    fc_buf_append(&out, "", 1);
+    return out.data;
+}
+
+#define RUN(now, ...) run(now, sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *), \
+                          (const char *[]){__VA_ARGS__})
+
+TestSuite(commands, .init = setup, .fini = teardown);
+
+Test(commands, table_is_sorted_and_lookup_is_case_insensitive)
+{
+    size_t n;
+    const fc_command *t = fc_command_table(&n);
+    for (size_t i = 1; i < n; i++)
+        cr_assert_lt(strcmp(t[i - 1].name, t[i].name), 0, "%s before %s", t[i - 1].name,
+                     t[i].name);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(fc_command_lookup(t[i].name, strlen(t[i].name)), &t[i]);
+    cr_assert_not_null(fc_command_lookup("GeT", 3));
+    cr_assert_null(fc_command_lookup("ge", 2));
+    cr_assert_null(fc_command_lookup("gett", 4));
+}
+
+Test(commands, unknown_command_text_is_redis_exact)
+{
+    cr_assert_str_eq(RUN(0, "FOO", "a", "b"),
+                     "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n");
+    cr_assert_str_eq(RUN(0, "foo"), "-ERR unknown command 'foo', with args beginning with: \r\n");
+}
+
+Test(commands, arity_error_uses_lower_case_name)
+{
+    cr_assert_str_eq(RUN(0, "GET"), "-ERR wrong number of arguments for 'get' command\r\n");
+    cr_assert_str_eq(RUN(0, "Ping", "a", "b"),
+                     "-ERR wrong number of arguments for 'ping' command\r\n");
+    cr_assert_str_eq(RUN(0, "mset", "a", "1", "b"),
+                     "-ERR wrong number of arguments for 'mset' command\r\n");
+}
+
+Test(commands, ttl_follows_the_injected_clock)
+{
+    cr_assert_str_eq(RUN(1000, "set", "k", "v", "px", "1500"), "+OK\r\n");
+    cr_assert_str_eq(RUN(1000, "ttl", "k"), ":2\r\n");     /* 1500 ms rounds to 2 */
+    cr_assert_str_eq(RUN(1001, "ttl", "k"), ":1\r\n");     /* 1499 ms rounds to 1 */
+    cr_assert_str_eq(RUN(2499, "pttl", "k"), ":1\r\n");
+    cr_assert_str_eq(RUN(2500, "get", "k"), "$-1\r\n");    /* expired exactly at its time */
+    cr_assert_str_eq(RUN(2500, "ttl", "k"), ":-2\r\n");
+}
+
+Test(commands, default_ttl_applies_to_writes_without_expiry)
+{
+    core.default_ttl_ms = 100000;
+    cr_assert_str_eq(RUN(0, "set", "a", "1"), "+OK\r\n");
+    cr_assert_str_eq(RUN(0, "ttl", "a"), ":100\r\n");
+    cr_assert_str_eq(RUN(0, "set", "b", "1", "ex", "5"), "+OK\r\n");
+    cr_assert_str_eq(RUN(0, "ttl", "b"), ":5\r\n");
+    cr_assert_str_eq(RUN(0, "set", "c", "1", "persist"), "+OK\r\n");
+    cr_assert_str_eq(RUN(0, "ttl", "c"), ":-1\r\n");
+    cr_assert_str_eq(RUN(0, "mset", "d", "1", "e", "2"), "+OK\r\n");
+    cr_assert_str_eq(RUN(0, "ttl", "e"), ":100\r\n");
+    cr_assert_str_eq(RUN(0, "incr", "b"), ":2\r\n");       /* keeps its own TTL */
+    cr_assert_str_eq(RUN(0, "ttl", "b"), ":5\r\n");
+    cr_assert_str_eq(RUN(0, "set", "c", "1", "persist", "ex", "1"), "-ERR syntax error\r\n");
+}
+
+Test(commands, invalidate_counts_and_spares_other_namespaces)
+{
+    RUN(0, "mset", "users:1", "a", "users:2", "b", "orders:1", "c");
+    cr_assert_str_eq(RUN(0, "invalidate", "users:*"), ":2\r\n");
+    cr_assert_str_eq(RUN(0, "dbsize"), ":1\r\n");
+    cr_assert_str_eq(RUN(0, "exists", "orders:1", "orders:1"), ":2\r\n");
+}
+
+Test(commands, select_isolates_databases)
+{
+    RUN(0, "set", "k", "0");
+    cr_assert_str_eq(RUN(0, "select", "3"), "+OK\r\n");
+    cr_assert_str_eq(RUN(0, "get", "k"), "$-1\r\n");
+    cr_assert_str_eq(RUN(0, "select", "16"), "-ERR DB index is out of range\r\n");
+    cr_assert_str_eq(RUN(0, "select", "01"),
+                     "-ERR value is not an integer or out of range\r\n");
+    RUN(0, "set", "k", "3");
+    cr_assert_str_eq(RUN(0, "flushdb"), "+OK\r\n");
+    cr_assert_str_eq(RUN(0, "select", "0"), "+OK\r\n");
+    cr_assert_str_eq(RUN(0, "get", "k"), "$1\r\n0\r\n");
+}
