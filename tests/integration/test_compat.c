@@ -1,7 +1,7 @@
 /*
  * test_compat — byte-for-byte comparison of fastcached against a real redis-server.
  *
- * Both servers are started by the test. Every file in tests/integration/cases/ (*.txt files) (directory
+ * Both servers are started by the test. Every .txt file in tests/integration/cases/ (directory
  * overridable with FC_CASES_DIR) is run on fresh connections after FLUSHALL on both servers. A
  * line is a command in redis-cli quoting, sent to both; the two replies must be identical bytes.
  * Blank lines and lines starting with '#' are ignored. Directives (a line starting with '@'):
@@ -17,6 +17,7 @@
  *                    or goes quiet, and compares the bytes and whether the connection closed;
  *                    a closed connection is reopened (back to RESP2, db 0)
  *   @proto 3         HELLO 3 on both connections now (reply checked modulo the id)
+ *   @rawrep N BYTES  like @raw, with BYTES repeated N times (oversized lines and frames)
  *   @reconnect       closes both connections and opens fresh ones (after a @raw that leaves a
  *                    partial frame behind)
  *
@@ -36,6 +37,7 @@
 
 #define REPLY_TIMEOUT_MS 3000
 #define RAW_IDLE_MS 150
+#define RAW_CATCHUP_MS 3000
 
 typedef struct side {
     fc_proc proc;
@@ -239,59 +241,106 @@ static void mismatch(const char *what, const char *cmd, size_t cmdlen, const cha
     fputc('\n', stderr);
 }
 
-/* Reads all bytes until EOF or RAW_IDLE_MS of silence; *closed tells which. */
-static char *drain(int fd, size_t *len, bool *closed)
+/* What one server sent back to raw bytes. */
+typedef struct drained {
+    char *buf;
+    size_t len, cap;
+    bool closed;
+} drained;
+
+/* Appends replies from fd until EOF or idle_ms of silence; sets d->closed on EOF. */
+static void drain(int fd, drained *d, int idle_ms)
 {
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    *closed = fd < 0;
-    while (fd >= 0) {
+    if (fd < 0) {
+        d->closed = true;
+        return;
+    }
+    while (!d->closed) {
         size_t rl;
-        char *r = fc_read_reply(fd, &rl, RAW_IDLE_MS);
+        char *r = fc_read_reply(fd, &rl, idle_ms);
         if (!r) {
-            /* Either quiet or closed: a zero-byte peek with a tiny timeout tells. */
             char c;
             ssize_t got = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-            *closed = got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-            break;
+            d->closed = got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+            return;
         }
-        while (n + rl + 1 > cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
+        while (d->len + rl + 1 > d->cap) {
+            d->cap = d->cap ? d->cap * 2 : 4096;
+            d->buf = realloc(d->buf, d->cap);
         }
-        memcpy(buf + n, r, rl);
-        n += rl;
+        memcpy(d->buf + d->len, r, rl);
+        d->len += rl;
         free(r);
     }
-    buf[n] = 0;
-    *len = n;
-    return buf;
+}
+
+/* Drains both servers; while one is behind the other (fewer bytes, or still open when the other
+ * closed) it is given up to RAW_CATCHUP_MS more, so a slow server is not a mismatch. */
+static void drain_both(drained d[2])
+{
+    drain(R.s[0].fd, &d[0], RAW_IDLE_MS);
+    drain(R.s[1].fd, &d[1], RAW_IDLE_MS);
+    for (int waited = 0; waited < RAW_CATCHUP_MS; waited += RAW_IDLE_MS) {
+        int lag = -1;
+        if (d[0].len > d[1].len && !d[1].closed)
+            lag = 1;
+        else if (d[1].len > d[0].len && !d[0].closed)
+            lag = 0;
+        else if (d[0].closed != d[1].closed)
+            lag = d[0].closed ? 1 : 0;
+        if (lag < 0)
+            break;
+        drain(R.s[lag].fd, &d[lag], RAW_IDLE_MS);
+    }
 }
 
 /* ---- directives and commands ---- */
 
+static void do_raw_bytes(const char *bytes, size_t n);
+
 static void do_raw(const char *arg)
 {
     char bytes[8192];
-    size_t n = unescape(arg, bytes, sizeof(bytes));
-    char *out[2];
-    size_t len[2];
-    bool closed[2];
+    do_raw_bytes(bytes, unescape(arg, bytes, sizeof(bytes)));
+}
+
+static void do_rawrep(const char *arg)
+{
+    char unit[1024];
+    char *end;
+    long count = strtol(arg, &end, 10);
+    size_t ulen = unescape(*end == ' ' ? end + 1 : end, unit, sizeof(unit));
+    if (count <= 0 || count > 1000000 || ulen == 0) {
+        fprintf(stderr, "%s:%d: bad @rawrep\n", R.file, R.line);
+        R.mismatches++;
+        return;
+    }
+    char *bytes = malloc((size_t)count * ulen);
+    for (long i = 0; i < count; i++)
+        memcpy(bytes + (size_t)i * ulen, unit, ulen);
+    do_raw_bytes(bytes, (size_t)count * ulen);
+    free(bytes);
+}
+
+static void do_raw_bytes(const char *bytes, size_t n)
+{
+    drained d[2] = {{0}, {0}};
     for (int i = 0; i < 2; i++)
         if (R.s[i].fd >= 0)
             fc_send_all(R.s[i].fd, bytes, n);
-    for (int i = 0; i < 2; i++)
-        out[i] = drain(R.s[i].fd, &len[i], &closed[i]);
+    drain_both(d);
     R.compared++;
-    if (len[0] != len[1] || memcmp(out[0], out[1], len[0]) != 0)
-        mismatch("raw reply differs", bytes, n, out[0], len[0], out[1], len[1]);
-    else if (closed[0] != closed[1])
-        mismatch(closed[0] ? "fastcached closed, redis did not" : "redis closed, fastcached did not",
-                 bytes, n, out[0], len[0], out[1], len[1]);
+    if (d[0].len != d[1].len || (d[0].len && memcmp(d[0].buf, d[1].buf, d[0].len) != 0))
+        mismatch("raw reply differs", bytes, n, d[0].buf ? d[0].buf : "", d[0].len,
+                 d[1].buf ? d[1].buf : "", d[1].len);
+    else if (d[0].closed != d[1].closed)
+        mismatch(d[0].closed ? "fastcached closed, redis did not"
+                             : "redis closed, fastcached did not",
+                 bytes, n, d[0].buf ? d[0].buf : "", d[0].len, d[1].buf ? d[1].buf : "", d[1].len);
     for (int i = 0; i < 2; i++) {
-        if (closed[i])
+        if (d[i].closed)
             reconnect(i);
-        free(out[i]);
+        free(d[i].buf);
     }
 }
 
@@ -386,6 +435,9 @@ static void run_directive(const char *line)
         R.expect_len = unescape(line + 8, R.expect_bytes, sizeof(R.expect_bytes));
     } else if (strncmp(line, "@raw ", 5) == 0) {
         do_raw(line + 5);
+        clear_pending();
+    } else if (strncmp(line, "@rawrep ", 8) == 0) {
+        do_rawrep(line + 8);
         clear_pending();
     } else if (strcmp(line, "@reconnect") == 0) {
         reconnect(0);
