@@ -493,7 +493,10 @@ bool fc_store_rehash_step(fc_store *s, size_t n)
 {
     if (!fc_dict_rehashing(&s->d))
         fc_dict_maybe_shrink(&s->d);
-    return fc_dict_rehash(&s->d, n);
+    if (fc_dict_rehash(&s->d, n))
+        return true;
+    fc_dict_maybe_shrink(&s->d); /* a finished rehash may leave a table worth shrinking */
+    return fc_dict_rehashing(&s->d);
 }
 
 const fc_store_stats *fc_store_get_stats(const fc_store *s)
