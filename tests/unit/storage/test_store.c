@@ -587,3 +587,36 @@ Test(store, seeds_change_bucket_order)
     cr_assert_gt(differ, 0, "a different seed spreads keys differently");
     fc_store_free(other);
 }
+
+/* Scans a table caught mid-rehash (two tables, entries in both), moving a few buckets between
+ * steps, in both directions. */
+static void scan_mid_rehash(size_t stable, size_t ndelete)
+{
+    char k[32];
+    seen sn = {calloc(stable, 1), stable, 0};
+    for (size_t i = 0; i < stable + ndelete; i++)
+        fc_store_set(s, k, key_of(k, i < stable ? i : 1000000 + i), "v", 1, 0, false, NOW);
+    for (size_t i = stable; i < stable + ndelete; i++)
+        fc_store_del(s, k, key_of(k, 1000000 + i), NOW);
+    cr_assert(fc_store_rehash_step(s, 0), "a rehash is in progress");
+    cr_assert(fc_store_rehash_step(s, 100), "and still is after 100 moves");
+    uint64_t cur = 0;
+    do {
+        cur = fc_store_scan(s, cur, NOW, mark, &sn);
+        fc_store_rehash_step(s, 2);
+    } while (cur != 0);
+    for (size_t i = 0; i < stable; i++)
+        cr_assert(sn.hits[i], "key %zu not returned", i);
+    free(sn.hits);
+}
+
+Test(store, scan_guarantee_during_grow_rehash)
+{
+    scan_mid_rehash(4097, 0);
+}
+
+Test(store, scan_guarantee_during_shrink_rehash)
+{
+    /* 8192 keys fill a 8192-bucket table; deleting down to 1000 (< 1/8) starts a shrink. */
+    scan_mid_rehash(1000, 7192);
+}
