@@ -139,7 +139,7 @@ static inline bool fc_entry_is_expired(const fc_entry *e, int64_t now_ms)
 
 static inline bool fc_entry_key_eq(const fc_entry *e, const char *key, size_t klen)
 {
-    return fc_entry_klen(e) == klen && memcmp(fc_entry_key(e), key, klen) == 0;
+    return fc_entry_klen(e) == klen && (klen == 0 || memcmp(fc_entry_key(e), key, klen) == 0);
 }
 
 #endif

@@ -119,8 +119,9 @@ static fc_entry *entry_create(fc_store *s, const char *key, size_t klen, const c
     if (meta & FC_META_EXP)
         fc_entry_write_expire(e, expire_at);
     write_header(e, meta, klen, vlen);
-    memcpy((char *)e + hdr, key, klen);
-    if (val)
+    if (klen)
+        memcpy((char *)e + hdr, key, klen);
+    if (val && vlen)
         memcpy((char *)e + hdr + klen, val, vlen);
     else
         memset((char *)e + hdr + klen, 0, vlen);
@@ -160,7 +161,7 @@ static fc_entry *reshape(fc_store *s, fc_entry **link, bool has_exp, size_t vlen
         if (has_exp)
             fc_entry_write_expire(e, exp); /* FC_NO_EXPIRE when the slot is new */
         write_header(e, meta, klen, vlen);
-        if (val)
+        if (val && vlen)
             memmove((char *)e + hdr + klen, val, vlen);
         else
             memset((char *)e + hdr + klen + keep, 0, vlen - keep);
@@ -171,7 +172,7 @@ static fc_entry *reshape(fc_store *s, fc_entry **link, bool has_exp, size_t vlen
                                 has_exp ? exp : FC_NO_EXPIRE, has_exp, slack);
     if (!ne)
         return NULL;
-    if (!val)
+    if (!val && keep)
         memcpy(fc_entry_val(ne), fc_entry_val(e), keep);
     ne->next = e->next;
     *link = ne;

@@ -620,3 +620,16 @@ Test(store, scan_guarantee_during_shrink_rehash)
     /* 8192 keys fill a 8192-bucket table; deleting down to 1000 (< 1/8) starts a shrink. */
     scan_mid_rehash(1000, 7192);
 }
+
+Test(store, null_pointers_with_zero_lengths)
+{
+    fc_entry_view v;
+    cr_assert_eq(fc_store_set(s, NULL, 0, NULL, 0, 0, false, NOW), 0);
+    cr_assert(fc_store_get(s, "", 0, NOW, 0, &v));
+    cr_assert_eq(v.klen, 0);
+    cr_assert_eq(v.vlen, 0);
+    cr_assert_eq(fc_store_set(s, NULL, 0, "x", 1, 0, false, NOW), 0);
+    cr_assert(fc_store_get(s, NULL, 0, NOW, 0, &v));
+    cr_assert_eq(v.vlen, 1);
+    cr_assert(fc_store_del(s, NULL, 0, NOW));
+}
