@@ -27,6 +27,8 @@
  */
 #include "protocol/resp_parser.h"
 
+#include "protocol/strnum.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +38,6 @@ enum { ST_START = 0, ST_MB_HDR, ST_BULK_HDR, ST_BULK_DATA, ST_INLINE };
 #define STEP_NEXT 3              /* internal: the frame continues, run the next state */
 #define BIG_ARG (32 * 1024)      /* PROTO_MBULK_BIG_ARG: bulks this large set p->need */
 #define ARGV_INITIAL_MAX 1024    /* at most this many spans reserved from a count alone */
-#define LL_MAX_CHARS 21          /* string2ll rejects strings of 21 bytes or more */
 
 static void reset_state(fc_resp_parser *p)
 {
@@ -113,42 +114,6 @@ static bool argv_push(fc_resp_parser *p, size_t off, size_t len)
     return true;
 }
 
-/* Redis's string2ll: optional '-', no '+', no leading zeros, no "-0", 1..20 bytes, no overflow. */
-static bool parse_ll(const char *s, size_t n, int64_t *out)
-{
-    if (n == 0 || n >= LL_MAX_CHARS)
-        return false;
-    if (n == 1 && s[0] == '0') {
-        *out = 0;
-        return true;
-    }
-    size_t i = 0;
-    bool neg = s[0] == '-';
-    if (neg && ++i == n)
-        return false;
-    if (s[i] < '1' || s[i] > '9')
-        return false;
-    uint64_t v = 0;
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (uint64_t)INT64_MAX + 1)
-            return false;
-        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-    } else {
-        if (v > (uint64_t)INT64_MAX)
-            return false;
-        *out = (int64_t)v;
-    }
-    return true;
-}
-
 /*
  * Looks for the line end `ch` from the scan offset (p->bulk_len) like strchr would: a NUL first
  * means the end is never found. Returns true with *at = index of ch; otherwise remembers how far
@@ -187,8 +152,8 @@ static int mb_header(fc_resp_parser *p, const char *buf, size_t len, size_t *use
     }
     if (cr + 1 >= len)
         return FC_RESP_AGAIN; /* Redis wants one more byte (not necessarily LF) after CR */
-    int64_t ll;
-    if (!parse_ll(buf + 1, cr - 1, &ll) || (ll > 0 && (uint64_t)ll > p->max_multibulk))
+    long long ll;
+    if (!fc_parse_ll(buf + 1, cr - 1, &ll) || (ll > 0 && (uint64_t)ll > p->max_multibulk))
         return fail(p, "Protocol error: invalid multibulk length");
     p->pos = cr + 2;
     if (ll <= 0) {
@@ -228,9 +193,9 @@ static int bulk_header(fc_resp_parser *p, const char *buf, size_t len)
         return FC_RESP_AGAIN;
     if (buf[p->pos] != '$')
         return expected_dollar(p, buf[p->pos]);
-    int64_t ll;
+    long long ll;
     size_t start = p->pos + 1;
-    if (cr < start || !parse_ll(buf + start, cr - start, &ll) || ll < 0 ||
+    if (cr < start || !fc_parse_ll(buf + start, cr - start, &ll) || ll < 0 ||
         (uint64_t)ll > p->max_bulk)
         return fail(p, "Protocol error: invalid bulk length");
     p->pos = cr + 2;

@@ -12,11 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parses s[0..n) as a signed 64-bit integer, strictly. */
-bool fc_parse_ll(const char *s, size_t n, long long *out);
-
-/* Parses s[0..n) as an unsigned 64-bit integer (SCAN cursors: Redis's string2ull). */
-bool fc_parse_ull(const char *s, size_t n, unsigned long long *out);
+#include "protocol/strnum.h"
 
 /* Parses s[0..n) as a long double like Redis's string2ld (no spaces, not NaN). */
 bool fc_parse_ld(const char *s, size_t n, long double *out);
