@@ -185,6 +185,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->in.len += (size_t)nread;
     c->srv->core.stats.net_in += (uint64_t)nread;
     process_input(c);
+    c->sess.qbuf = c->in.len;
+    c->sess.qbuf_free = c->in.cap - c->in.len;
+    c->sess.obuf = c->out.len + c->wbuf.len;
     if (c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)
         uv_read_stop(&c->h.stream);
     flush(c);
