@@ -14,8 +14,13 @@
 
 #define READ_CHUNK (16 * 1024)
 #define KEEP_BUF (64 * 1024) /* buffers shrink back to this when idle */
+#define MAX_PENDING 1024      /* proxied requests in flight per client before reading pauses */
 
 static void flush(fc_client *c);
+static void on_ready(void *owner);
+static void process_input(fc_client *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type)
 {
@@ -36,14 +41,15 @@ fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type)
     fc_buf_init(&c->in, srv->conf->client_query_buffer_limit);
     fc_buf_init(&c->out, 0);
     fc_buf_init(&c->wbuf, 0);
+    fc_replyq_init(&c->q, &c->out, on_ready, c);
     fc_resp_parser_init(&c->parser);
     c->parser.max_bulk = srv->conf->proto_max_bulk_len;
     return c;
 }
 
-static void on_close(uv_handle_t *h)
+static void client_free(fc_client *c)
 {
-    fc_client *c = h->data;
+    fc_replyq_deinit(&c->q);
     fc_buf_deinit(&c->in);
     fc_buf_deinit(&c->out);
     fc_buf_deinit(&c->wbuf);
@@ -51,6 +57,32 @@ static void on_close(uv_handle_t *h)
     fc_session_deinit(&c->sess);
     free(c->argv);
     free(c);
+}
+
+static void on_close(uv_handle_t *h)
+{
+    fc_client *c = h->data;
+    c->handle_closed = true;
+    if (c->q.pending == 0)
+        client_free(c);
+}
+
+/* A reply slot completed: flush, resume reading if it was paused, or free a closed client. */
+static void on_ready(void *owner)
+{
+    fc_client *c = owner;
+    if (c->closing) {
+        if (c->handle_closed && c->q.pending == 0)
+            client_free(c);
+        return;
+    }
+    if (c->paused && c->q.pending < MAX_PENDING / 2) {
+        c->paused = false;
+        process_input(c);
+        if (!c->paused && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY))
+            uv_read_start(&c->h.stream, on_alloc, on_read);
+    }
+    flush(c);
 }
 
 void fc_client_close(fc_client *c)
@@ -135,7 +167,9 @@ static bool build_argv(fc_client *c, const char *base)
 
 static void protocol_error(fc_client *c, const char *msg)
 {
-    fc_resp_errorf(&c->out, "ERR %s", msg);
+    fc_buf *out = fc_replyq_sync(&c->q);
+    if (out)
+        fc_resp_errorf(out, "ERR %s", msg);
     fc_log_verbose("Protocol error (%s) from client: id=%llu addr=%s", msg,
                    (unsigned long long)c->sess.id, c->sess.addr);
     c->sess.flags |= FC_SESS_CLOSE_AFTER_REPLY;
@@ -148,6 +182,10 @@ static void process_input(fc_client *c)
     int64_t now = fc_time_ms();
     c->sess.last_ms = now;
     while (off < c->in.len && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)) {
+        if (c->q.pending >= MAX_PENDING) {
+            c->paused = true;
+            break;
+        }
         size_t used = 0;
         char *base = c->in.data + off;
         fc_resp_status st = fc_resp_parse(&c->parser, base, c->in.len - off, &used);
@@ -164,7 +202,8 @@ static void process_input(fc_client *c)
             protocol_error(c, "out of memory");
             break;
         }
-        fc_dispatch(&c->srv->core, &c->sess, &c->out, c->argv, (int)c->parser.argc, now);
+        fc_request req = {c->argv, (int)c->parser.argc, c->parser.inline_req ? NULL : base, used};
+        fc_dispatch(&c->srv->core, &c->sess, &c->q, &req, now);
     }
     fc_buf_consume(&c->in, off);
     if (c->in.len == 0)
@@ -188,7 +227,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->sess.qbuf = c->in.len;
     c->sess.qbuf_free = c->in.cap - c->in.len;
     c->sess.obuf = c->out.len + c->wbuf.len;
-    if (c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)
+    if ((c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY) || c->paused)
         uv_read_stop(&c->h.stream);
     flush(c);
     if (c->srv->core.shutdown_requested)
@@ -216,7 +255,7 @@ static void flush(fc_client *c)
     if (c->writing || c->closing)
         return;
     if (c->out.len == 0) {
-        if (c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)
+        if ((c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY) && fc_replyq_empty(&c->q))
             fc_client_close(c);
         return;
     }
@@ -263,7 +302,7 @@ int fc_client_start(fc_client *c)
 
 void fc_client_reject(fc_client *c, const char *err)
 {
-    fc_resp_error(&c->out, err, strlen(err));
+    fc_resp_error(fc_replyq_sync(&c->q), err, strlen(err));
     c->sess.flags |= FC_SESS_CLOSE_AFTER_REPLY;
     flush(c);
 }

@@ -8,7 +8,8 @@
  * with `wbuf` so new replies never touch the bytes of a write in flight.
  *
  * Ownership: the client owns its buffers; a uv_write buffer (wbuf) belongs to its request until
- * write_cb; the struct embeds its libuv handle and is freed only in close_cb.
+ * write_cb; the struct embeds its libuv handle and is freed only after close_cb AND after its last
+ * pending reply slot completed (a proxied request may outlive the connection).
  */
 #ifndef FC_SERVER_CLIENT_H
 #define FC_SERVER_CLIENT_H
@@ -19,6 +20,7 @@
 #include "protocol/buf.h"
 #include "protocol/resp_parser.h"
 #include "server/commands.h"
+#include "server/replyq.h"
 #include "server/session.h"
 
 struct fc_server;
@@ -36,9 +38,12 @@ typedef struct fc_client {
     fc_resp_parser parser;
     fc_buf out;     /* replies not yet handed to a write */
     fc_buf wbuf;    /* bytes of the write in flight */
+    fc_replyq q;    /* orders replies that complete later (proxy) before `out` */
     uv_write_t wreq;
     bool writing;
     bool closing;
+    bool handle_closed; /* close_cb ran; freed once no reply slot is pending */
+    bool paused;        /* reading stopped: too many replies pending */
     fc_arg *argv;
     size_t argv_cap;
 } fc_client;

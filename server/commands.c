@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/backend.h"
 #include "server/cmd_impl.h"
 
 #define R FC_CMD_READ
@@ -122,6 +123,11 @@ const fc_command *fc_command_lookup(const char *name, size_t len)
     return NULL;
 }
 
+static bool arity_ok(const fc_command *cmd, int argc)
+{
+    return (cmd->arity > 0 && cmd->arity == argc) || (cmd->arity < 0 && argc >= -cmd->arity);
+}
+
 /* Appends a C-string view of a (stops at NUL, as Redis's %s does), at most max bytes. */
 static size_t cstr_len(const fc_arg *a, size_t max)
 {
@@ -148,23 +154,36 @@ static void reply_unknown(fc_cmd_ctx *c)
                    (int)cstr_len(&c->argv[0], 128), c->argv[0].p, (int)n, args);
 }
 
-void fc_dispatch(fc_core *core, fc_session *sess, fc_buf *out, const fc_arg *argv, int argc,
+void fc_dispatch(fc_core *core, fc_session *sess, fc_replyq *q, const fc_request *req,
                  int64_t now_ms)
 {
-    fc_cmd_ctx c = {core, sess, out, argv, argc, now_ms, NULL};
-    const fc_command *cmd = fc_command_lookup(argv[0].p, argv[0].len);
+    fc_cmd_ctx c = {core, sess, NULL, q, req->argv, req->argc, now_ms, NULL, req->frame,
+                    req->frame_len};
+    const fc_command *cmd = fc_command_lookup(req->argv[0].p, req->argv[0].len);
     core->stats.commands++;
-    if (!cmd) {
-        reply_unknown(&c);
-        return;
-    }
     c.cmd = cmd;
-    sess->last_cmd = cmd->name;
-    if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
-        fc_reply_arity(&c, cmd->name);
+    if (cmd)
+        sess->last_cmd = cmd->name;
+    if (cmd && core->backend && !(cmd->flags & FC_CMD_LOCAL) && arity_ok(cmd, req->argc)) {
+        core->backend->ops->exec(core->backend, &c);
         return;
     }
-    cmd->exec(&c);
+    c.out = fc_replyq_sync(q);
+    if (!c.out)
+        return; /* out of memory: the client is closed by its owner */
+    if (!cmd)
+        reply_unknown(&c);
+    else if (!arity_ok(cmd, req->argc))
+        fc_reply_arity(&c, cmd->name);
+    else
+        cmd->exec(&c);
+}
+
+fc_buf *fc_ctx_out(fc_cmd_ctx *c)
+{
+    if (!c->out)
+        c->out = fc_replyq_sync(c->q);
+    return c->out;
 }
 
 fc_store *fc_ctx_db(const fc_cmd_ctx *c)

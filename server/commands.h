@@ -18,6 +18,7 @@
 
 #include "protocol/buf.h"
 #include "server/core.h"
+#include "server/replyq.h"
 #include "server/session.h"
 
 typedef struct fc_arg {
@@ -30,11 +31,14 @@ struct fc_command;
 typedef struct fc_cmd_ctx {
     fc_core *core;
     fc_session *sess;
-    fc_buf *out;
+    fc_buf *out;            /* where a synchronous handler writes its one reply */
+    fc_replyq *q;           /* the client's ordered reply queue */
     const fc_arg *argv;
     int argc;
     int64_t now_ms;
     const struct fc_command *cmd;
+    const char *frame;      /* the raw request (multibulk), NULL for inline requests */
+    size_t frame_len;
 } fc_cmd_ctx;
 
 typedef void fc_cmd_fn(fc_cmd_ctx *c);
@@ -60,9 +64,22 @@ const fc_command *fc_command_lookup(const char *name, size_t len);
 /* The whole table, for COMMAND. */
 const fc_command *fc_command_table(size_t *n);
 
-/* Runs one request: unknown command and arity errors, then the handler. argc >= 1. */
-void fc_dispatch(fc_core *core, fc_session *sess, fc_buf *out, const fc_arg *argv, int argc,
+/* One request as the client received it. */
+typedef struct fc_request {
+    const fc_arg *argv;
+    int argc;               /* >= 1 */
+    const char *frame;      /* raw multibulk bytes, or NULL (inline request) */
+    size_t frame_len;
+} fc_request;
+
+/* Runs one request: unknown command and arity errors, local commands, then the backend (the
+ * memory handlers when core->backend is NULL). Exactly one reply is queued on q. */
+void fc_dispatch(fc_core *core, fc_session *sess, fc_replyq *q, const fc_request *req,
                  int64_t now_ms);
+
+/* The buffer for a synchronous reply (created in the reply queue on first use). NULL on
+ * out-of-memory. */
+fc_buf *fc_ctx_out(fc_cmd_ctx *c);
 
 /* The currently selected database of the context. */
 fc_store *fc_ctx_db(const fc_cmd_ctx *c);

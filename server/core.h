@@ -36,6 +36,7 @@ typedef struct fc_core {
     size_t nclients;
     bool shutdown_requested;       /* SHUTDOWN: the server stops after this batch */
     int tcp_port;                  /* the port actually bound (0 when none) */
+    struct fc_backend *backend;    /* NULL: memory mode (handlers run on dbs) */
     char executable[256];
     char config_file[256];
 } fc_core;

@@ -12,6 +12,7 @@ static fc_conf conf;
 static fc_core core;
 static fc_session sess;
 static fc_buf out;
+static fc_replyq q;
 
 static void setup(void)
 {
@@ -20,6 +21,7 @@ static void setup(void)
     fc_session_init(&sess, 1000000);
     fc_core_attach(&core, &sess);
     fc_buf_init(&out, 0);
+    fc_replyq_init(&q, &out, NULL, NULL);
 }
 
 static void teardown(void)
@@ -39,7 +41,8 @@ static const char *run(int64_t now, int argc, const char *const *words)
         argv[i].len = strlen(words[i]);
     }
     out.len = 0;
-    fc_dispatch(&core, &sess, &out, argv, argc, now);
+    fc_request req = {argv, argc, NULL, 0};
+    fc_dispatch(&core, &sess, &q, &req, now);
     fc_buf_append(&out, "", 1);
     return out.data;
 }
