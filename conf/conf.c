@@ -338,6 +338,16 @@ const fc_conf_key fc_conf_keys[] = {
      "upstream Redis database"},
     {"redis", "password", "--redis-password", "", set_str, print_secret, 0, FC_CONF_STR - 1,
      F(redis_password), NULL, "upstream Redis password; empty for none"},
+    {"redis", "unixsocket", "--redis-unixsocket", "", set_str, print_str, 0, 107,
+     F(redis_unixsocket), NULL, "upstream Redis unix socket; overrides host and port"},
+    {"redis", "connections", "--redis-connections", "2", set_int, print_int, 1, 64,
+     F(redis_connections), NULL, "upstream connections per database and protocol"},
+    {"redis", "key_prefix", "--redis-key-prefix", "", set_str, print_str, 0, FC_CONF_STR - 1,
+     F(redis_key_prefix), NULL, "prefix added to every key upstream; empty for none"},
+    {"redis", "connect_timeout_ms", "--redis-connect-timeout-ms", "1000", set_int, print_int, 1,
+     INT32_MAX, F(redis_connect_timeout_ms), NULL, "upstream connect timeout in ms"},
+    {"redis", "request_timeout_ms", "--redis-request-timeout-ms", "2000", set_int, print_int, 1,
+     INT32_MAX, F(redis_request_timeout_ms), NULL, "upstream request timeout in ms"},
 };
 
 const size_t fc_conf_nkeys = sizeof(fc_conf_keys) / sizeof(fc_conf_keys[0]);

@@ -42,6 +42,11 @@ typedef struct fc_conf {
     int redis_port;
     int redis_db;
     char redis_password[FC_CONF_STR];
+    char redis_unixsocket[FC_CONF_STR]; /* upstream unix socket; overrides host/port */
+    int redis_connections;       /* upstream connections per (db, protocol), 1..64, default 2 */
+    char redis_key_prefix[FC_CONF_STR]; /* prepended to every key upstream; "" for none */
+    int64_t redis_connect_timeout_ms;   /* default 1000 */
+    int64_t redis_request_timeout_ms;   /* default 2000 */
     /* Where the file was read from, for messages ("" when none). */
     char path[FC_CONF_STR];
 } fc_conf;
