@@ -49,13 +49,32 @@ typedef void fc_cmd_fn(fc_cmd_ctx *c);
 #define FC_CMD_FAST 8u
 #define FC_CMD_NOSCRIPT 16u
 
+/* How the proxy backend serves a row (memory mode ignores it). */
+typedef enum fc_proxy_kind {
+    FC_PX_FORWARD = 0, /* keys prefixed, request forwarded, reply passed through unchanged */
+    FC_PX_SET,         /* default TTL: EX appended; SET ... PERSIST: PERSIST dropped */
+    FC_PX_SETNX,       /* default TTL: SET k v NX EX t, reply mapped to :1/:0 */
+    FC_PX_GETSET,      /* default TTL: SET k v GET EX t */
+    FC_PX_MSET,        /* default TTL: MULTI, SET k v EX t..., EXEC (atomic) */
+    FC_PX_MSETNX,      /* default TTL: a script (atomic) */
+    FC_PX_CREATE,      /* INCR/APPEND/...: default TTL only when the key is created (script) */
+    FC_PX_INVALIDATE,  /* SCAN MATCH + UNLINK, incrementally */
+    FC_PX_FLUSHDB,     /* with key_prefix: INVALIDATE * */
+    FC_PX_FLUSHALL,    /* with key_prefix: INVALIDATE * in every database */
+    FC_PX_KEYS,        /* with key_prefix: pattern prefixed, keys unprefixed in the reply */
+    FC_PX_SCAN,        /* with key_prefix: MATCH prefixed, keys unprefixed in the reply */
+    FC_PX_DBSIZE,      /* with key_prefix: counted by SCAN */
+    FC_PX_RANDOMKEY,   /* with key_prefix: a random key among the prefixed ones */
+} fc_proxy_kind;
+
 typedef struct fc_command {
     const char *name;      /* lower case, matched case-insensitively */
     int arity;             /* N: exactly N words with the name; -N: at least N */
     unsigned flags;
-    int first_key, last_key, key_step;
+    int first_key, last_key, key_step; /* last_key -1: the last argument */
     fc_cmd_fn *exec;
     const char *flag_names; /* for COMMAND INFO, space separated */
+    fc_proxy_kind proxy;
 } fc_command;
 
 /* Finds a row by name (case-insensitive); NULL if unknown. */
