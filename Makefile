@@ -76,8 +76,8 @@ $(BIN): $(OUT)/server/main.o $(SRV_OBJ) $(LIB_OBJ)
 $(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ) $(CMD_SRC:%.c=$(OUT)/%.o)
 	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) -lm $(LDFLAGS)
 
-$(INTEG_BIN): $(INTEG_OBJ)
-	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) -lm $(LDFLAGS)
+$(INTEG_BIN): $(INTEG_OBJ) $(OUT)/server/upstream.o $(OUT)/server/log.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) $(SRV_LIBS) -lm $(LDFLAGS)
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
