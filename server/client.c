@@ -36,6 +36,8 @@ fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type)
     c->srv = srv;
     c->h.handle.data = c;
     fc_session_init(&c->sess, fc_time_ms());
+    if (srv->conf->driver == FC_DRIVER_REDIS)
+        c->sess.db = srv->conf->redis_db; /* a client starts in the upstream's configured db */
     if (type == UV_NAMED_PIPE)
         c->sess.flags |= FC_SESS_UNIX;
     fc_buf_init(&c->in, srv->conf->client_query_buffer_limit);
@@ -76,7 +78,9 @@ static void on_ready(void *owner)
             client_free(c);
         return;
     }
-    if (c->paused && c->q.pending < MAX_PENDING / 2) {
+    if (c->in_process)
+        return; /* completed synchronously inside dispatch: the parse loop goes on by itself */
+    if (c->paused && c->q.pending < MAX_PENDING / 2 && !(c->sess.flags & FC_SESS_BARRIER)) {
         c->paused = false;
         process_input(c);
         if (!c->paused && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY))
@@ -180,9 +184,10 @@ static void process_input(fc_client *c)
 {
     size_t off = 0;
     int64_t now = fc_time_ms();
+    c->in_process = true;
     c->sess.last_ms = now;
     while (off < c->in.len && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)) {
-        if (c->q.pending >= MAX_PENDING) {
+        if (c->q.pending >= MAX_PENDING || (c->sess.flags & FC_SESS_BARRIER)) {
             c->paused = true;
             break;
         }
@@ -205,6 +210,7 @@ static void process_input(fc_client *c)
         fc_request req = {c->argv, (int)c->parser.argc, c->parser.inline_req ? NULL : base, used};
         fc_dispatch(&c->srv->core, &c->sess, &c->q, &req, now);
     }
+    c->in_process = false;
     fc_buf_consume(&c->in, off);
     if (c->in.len == 0)
         fc_buf_shrink(&c->in, KEEP_BUF);

@@ -43,7 +43,8 @@ typedef struct fc_client {
     bool writing;
     bool closing;
     bool handle_closed; /* close_cb ran; freed once no reply slot is pending */
-    bool paused;        /* reading stopped: too many replies pending */
+    bool paused;        /* reading stopped: too many replies pending, or a barrier */
+    bool in_process;    /* inside the parse loop (completions must not re-enter it) */
     fc_arg *argv;
     size_t argv_cap;
 } fc_client;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/backend_redis.h"
 #include "server/client.h"
 #include "server/log.h"
 #include "server/util.h"
@@ -169,6 +170,11 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
     if (fc_core_init(&srv->core, conf, fc_time_ms()) != 0)
         return UV_ENOMEM;
     srv->core.tcp_port = conf->port;
+    if (conf->driver == FC_DRIVER_REDIS) {
+        srv->core.backend = fc_backend_redis_new(loop, &srv->core, conf);
+        if (!srv->core.backend)
+            return UV_ENOMEM;
+    }
     snprintf(srv->core.config_file, sizeof(srv->core.config_file), "%s", conf->path);
     int r = start_listeners(srv);
     uv_timer_init(loop, &srv->cron);
@@ -189,6 +195,14 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
 
 int fc_server_run(fc_server *srv)
 {
+    if (srv->conf->driver == FC_DRIVER_REDIS)
+        fc_log_notice("upstream: %s%s%s:%d db %d, %d connection(s) per db and protocol%s%s",
+                      srv->conf->redis_unixsocket[0] ? "unix socket " : "",
+                      srv->conf->redis_unixsocket[0] ? srv->conf->redis_unixsocket : "",
+                      srv->conf->redis_unixsocket[0] ? "" : srv->conf->redis_host,
+                      srv->conf->redis_port, srv->conf->redis_db, srv->conf->redis_connections,
+                      srv->conf->redis_key_prefix[0] ? ", key prefix " : "",
+                      srv->conf->redis_key_prefix);
     fc_log_notice("fastcached %s ready to accept connections (driver %s, port %d%s%s)",
                   FC_VERSION, fc_conf_driver_name(srv->conf->driver), srv->conf->port,
                   srv->conf->unixsocket[0] ? ", unix socket " : "", srv->conf->unixsocket);
@@ -213,6 +227,11 @@ void fc_server_stop(fc_server *srv)
         close_if_open((uv_handle_t *)&srv->unix_listener);
     while (srv->core.sessions)
         fc_client_close(FC_CLIENT_OF(srv->core.sessions));
+    if (srv->core.backend) {
+        /* Fails what is still in flight upstream; the clients waiting for it are then freed. */
+        srv->core.backend->ops->close(srv->core.backend, NULL, NULL);
+        srv->core.backend = NULL;
+    }
     close_if_open((uv_handle_t *)&srv->cron);
     close_if_open((uv_handle_t *)&srv->sigint);
     close_if_open((uv_handle_t *)&srv->sigterm);

@@ -12,6 +12,7 @@
 
 #define FC_SESS_CLOSE_AFTER_REPLY 1u /* QUIT or a protocol error: flush, then close */
 #define FC_SESS_UNIX 2u              /* connected over the unix socket */
+#define FC_SESS_BARRIER 4u           /* a multi-step proxied command runs: hold later requests */
 
 typedef struct fc_session {
     uint64_t id;
