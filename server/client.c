@@ -51,6 +51,8 @@ fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type)
 
 static void client_free(fc_client *c)
 {
+    if (c->dirty)
+        fc_server_unmark_dirty(c->srv, c);
     fc_replyq_deinit(&c->q);
     fc_buf_deinit(&c->in);
     fc_buf_deinit(&c->out);
@@ -86,6 +88,11 @@ static void on_ready(void *owner)
         if (!c->paused && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY))
             uv_read_start(&c->h.stream, on_alloc, on_read);
     }
+    fc_server_mark_dirty(c->srv, c);
+}
+
+void fc_client_flush(fc_client *c)
+{
     flush(c);
 }
 

@@ -45,6 +45,8 @@ typedef struct fc_client {
     bool handle_closed; /* close_cb ran; freed once no reply slot is pending */
     bool paused;        /* reading stopped: too many replies pending, or a barrier */
     bool in_process;    /* inside the parse loop (completions must not re-enter it) */
+    bool dirty;         /* queued on the server's flush list */
+    struct fc_client *dirty_next;
     fc_arg *argv;
     size_t argv_cap;
 } fc_client;
@@ -61,6 +63,9 @@ int fc_client_start(fc_client *c);
 
 /* Writes an error line, then closes once it is sent (maxclients refusal). */
 void fc_client_reject(fc_client *c, const char *err);
+
+/* Sends the replies that are ready. */
+void fc_client_flush(fc_client *c);
 
 /* Closes the connection; memory is released in the close callback. Idempotent. */
 void fc_client_close(fc_client *c);

@@ -142,6 +142,42 @@ static void on_cron(uv_timer_t *t)
     uv_timer_start(&srv->cron, on_cron, more ? 1 : CRON_MS, 0);
 }
 
+static void on_flush_check(uv_check_t *h)
+{
+    fc_server *srv = h->data;
+    while (srv->dirty) {
+        fc_client *c = srv->dirty;
+        srv->dirty = c->dirty_next;
+        c->dirty = false;
+        c->dirty_next = NULL;
+        fc_client_flush(c);
+    }
+    uv_check_stop(&srv->flusher);
+}
+
+void fc_server_mark_dirty(fc_server *srv, fc_client *c)
+{
+    if (c->dirty)
+        return;
+    c->dirty = true;
+    c->dirty_next = srv->dirty;
+    srv->dirty = c;
+    if (!srv->stopping)
+        uv_check_start(&srv->flusher, on_flush_check);
+}
+
+void fc_server_unmark_dirty(fc_server *srv, fc_client *c)
+{
+    for (fc_client **p = &srv->dirty; *p; p = &(*p)->dirty_next) {
+        if (*p == c) {
+            *p = c->dirty_next;
+            break;
+        }
+    }
+    c->dirty = false;
+    c->dirty_next = NULL;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     fc_server *srv = h->data;
@@ -179,6 +215,8 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
     int r = start_listeners(srv);
     uv_timer_init(loop, &srv->cron);
     srv->cron.data = srv;
+    uv_check_init(loop, &srv->flusher);
+    srv->flusher.data = srv;
     uv_signal_init(loop, &srv->sigint);
     uv_signal_init(loop, &srv->sigterm);
     srv->sigint.data = srv->sigterm.data = srv;
@@ -233,6 +271,7 @@ void fc_server_stop(fc_server *srv)
         srv->core.backend = NULL;
     }
     close_if_open((uv_handle_t *)&srv->cron);
+    close_if_open((uv_handle_t *)&srv->flusher);
     close_if_open((uv_handle_t *)&srv->sigint);
     close_if_open((uv_handle_t *)&srv->sigterm);
 }

@@ -24,6 +24,8 @@ typedef struct fc_server {
     uv_pipe_t unix_listener;
     bool has_unix;
     uv_timer_t cron;
+    uv_check_t flusher;          /* flushes clients whose replies completed during this turn */
+    struct fc_client *dirty;     /* those clients, linked through dirty_next */
     uv_signal_t sigint, sigterm;
     bool stopping;
     int expire_db; /* next db for the active expiry cycle */
@@ -34,6 +36,13 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf);
 
 /* Runs until a stop; returns 0 after a clean shutdown. */
 int fc_server_run(fc_server *srv);
+
+/* Queues the client for one flush after this loop turn's I/O (replies completed by upstream
+ * callbacks leave in one write instead of one per reply). */
+void fc_server_mark_dirty(fc_server *srv, struct fc_client *c);
+
+/* Removes the client from the flush queue (before it is freed). */
+void fc_server_unmark_dirty(fc_server *srv, struct fc_client *c);
 
 /* Starts a clean stop: no more accepts, clients closed, handles closed. Idempotent. */
 void fc_server_stop(fc_server *srv);
