@@ -27,6 +27,13 @@
  * be open: a reply may nest FC_REPLY_MAX_DEPTH levels counting its innermost element.
  *
  * Errors are sticky: once s->err is set every call fails until fc_reply_scanner_init().
+ *
+ * Decoder choices the header leaves open: fc_reply_type() and fc_reply_integer() look past
+ * leading attributes at the reply they annotate ('|' is never returned; 0 if that reply is
+ * missing). fc_reply_array_next() accepts '*' and '~' of '$' and '_' elements; the array ends
+ * at buf[len), so pass exactly one reply (fc_reply_scan's *used); "*-1" sets *count to -1. On a
+ * false return *pos is unchanged, so for SCAN's [cursor, [keys]] the caller reads the cursor,
+ * gets false with *pos on the key array, and iterates buf + *pos from a fresh pos of 0.
  */
 #include "protocol/resp_reply.h"
 
@@ -34,7 +41,7 @@
 
 #include <string.h>
 
-#define STEP_NEXT 3      /* internal: the reply continues, scan the next element */
+#define STEP_NEXT 3       /* internal: the reply continues, scan the next element */
 #define SHORT_LINE_MAX 21 /* "-9223372036854775808" is 20 bytes; one more rejects at once */
 
 void fc_reply_scanner_init(fc_reply_scanner *s)
@@ -106,8 +113,8 @@ static int open_aggregate(fc_reply_scanner *s, int64_t n)
  * "\r\n" is there; false with FC_RESP_AGAIN or FC_RESP_ERR in *rc. s->pos stops at a found CR so
  * a retry only looks at it again.
  */
-static bool find_crlf(fc_reply_scanner *s, const char *buf, size_t len, size_t start,
-                      size_t *cr, int *rc)
+static bool find_crlf(fc_reply_scanner *s, const char *buf, size_t len, size_t start, size_t *cr,
+                      int *rc)
 {
     size_t lim = len;
     bool bounded = is_short_line(buf[start]);
@@ -162,20 +169,15 @@ static bool double_text(const char *p, size_t n)
 static bool text_ok(char t, const char *p, size_t n)
 {
     switch (t) {
-    case '(':
-        return all_digits(p + (n > 0 && p[0] == '-'), n - (n > 0 && p[0] == '-'));
-    case ',':
-        return double_text(p, n);
-    case '#':
-        return n == 1 && (p[0] == 't' || p[0] == 'f');
-    case '_':
-        return n == 0;
+    case '(': return all_digits(p + (n > 0 && p[0] == '-'), n - (n > 0 && p[0] == '-'));
+    case ',': return double_text(p, n);
+    case '#': return n == 1 && (p[0] == 't' || p[0] == 'f');
+    case '_': return n == 0;
     case ':': {
         long long ll;
         return fc_parse_ll(p, n, &ll);
     }
-    default:
-        return true; /* + and -: any bytes but CR and LF */
+    default: return true; /* + and -: any bytes but CR and LF */
     }
 }
 
@@ -328,8 +330,8 @@ bool fc_reply_integer(const char *buf, size_t len, int64_t *out)
 }
 
 /* Reads the bulk or null at buf[*pos..len). */
-static bool read_string(const char *buf, size_t len, size_t *pos, const char **elem,
-                        size_t *elen, bool *null)
+static bool read_string(const char *buf, size_t len, size_t *pos, const char **elem, size_t *elen,
+                        bool *null)
 {
     size_t p = *pos, cr;
     long long n;

@@ -25,7 +25,10 @@ typedef struct bytes {
     const char *p;
     size_t n;
 } bytes;
-#define B(s) {s, sizeof(s) - 1}
+#define B(s)                                                                                       \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
 
 /* ---- Guard page: a region whose end touches an unreadable page. ---- */
 
@@ -216,7 +219,10 @@ static const captured capture[] = {
     /* RESP2: MGET a nokey b */
     {"*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n", 23, 23},
     /* RESP2: CONFIG GET maxmemory-* */
-    {"*8\r\n$17\r\nmaxmemory-samples\r\n$1\r\n5\r\n$27\r\nmaxmemory-eviction-tenacity\r\n$2\r\n10\r\n$17\r\nmaxmemory-clients\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n", 148, 148},
+    {"*8\r\n$17\r\nmaxmemory-samples\r\n$1\r\n5\r\n$27\r\nmaxmemory-eviction-tenacity\r\n$"
+     "2\r\n10\r\n$17\r\nmaxmemory-clients\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$"
+     "10\r\nnoeviction\r\n",
+     148, 148},
     /* RESP2: INCRBYFLOAT fl 1.5 */
     {"$3\r\n1.5\r\n", 9, 9},
     /* RESP2: INCRBYFLOAT fl 0.25 */
@@ -242,13 +248,20 @@ static const captured capture[] = {
     /* RESP2: EVAL return {1,{2,{3,'x'}},false,true} 0 */
     {"*4\r\n:1\r\n*2\r\n:2\r\n*2\r\n:3\r\n$1\r\nx\r\n$-1\r\n:1\r\n", 40, 40},
     /* RESP3: HELLO 3 */
-    {"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:6\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n", 145, 145},
+    {"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n$"
+     "2\r\nid\r\n:6\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$"
+     "7\r\nmodules\r\n*0\r\n",
+     145, 145},
     /* RESP3: SCAN 0 */
-    {"*2\r\n$1\r\n0\r\n*6\r\n$1\r\ns\r\n$1\r\na\r\n$1\r\nh\r\n$1\r\nz\r\n$1\r\nb\r\n$2\r\nfl\r\n", 58, 58},
+    {"*2\r\n$1\r\n0\r\n*6\r\n$1\r\ns\r\n$1\r\na\r\n$1\r\nh\r\n$1\r\nz\r\n$1\r\nb\r\n$2\r\nfl\r\n",
+     58, 58},
     /* RESP3: MGET a nokey b */
     {"*3\r\n$1\r\n1\r\n_\r\n$1\r\n2\r\n", 21, 21},
     /* RESP3: CONFIG GET maxmemory-* */
-    {"%4\r\n$17\r\nmaxmemory-samples\r\n$1\r\n5\r\n$27\r\nmaxmemory-eviction-tenacity\r\n$2\r\n10\r\n$17\r\nmaxmemory-clients\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n", 148, 148},
+    {"%4\r\n$17\r\nmaxmemory-samples\r\n$1\r\n5\r\n$27\r\nmaxmemory-eviction-tenacity\r\n$"
+     "2\r\n10\r\n$17\r\nmaxmemory-clients\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$"
+     "10\r\nnoeviction\r\n",
+     148, 148},
     /* RESP3: INCRBYFLOAT fl 1.5 */
     {"$4\r\n3.25\r\n", 10, 10},
     /* RESP3: INCRBYFLOAT fl 0.25 */
@@ -280,9 +293,12 @@ static const captured capture[] = {
     /* RESP3: DEBUG PROTOCOL map */
     {"%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n", 28, 28},
     /* RESP3: DEBUG PROTOCOL attrib */
-    {"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply following the attribute\r\n", 93, 93},
+    {"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply "
+     "following the attribute\r\n",
+     93, 93},
     /* RESP3: DEBUG PROTOCOL push */
-    {">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n", 79, 32},
+    {">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n",
+     79, 32},
     /* RESP3: DEBUG PROTOCOL verbatim */
     {"=29\r\ntxt:This is a verbatim\nstring\r\n", 36, 36},
     /* RESP3: DEBUG PROTOCOL true */
@@ -439,14 +455,14 @@ Test(resp_reply, huge_lengths_only_count)
     fc_reply_scanner s;
     size_t used;
     static const char *const waits[] = {
-        "$9223372036854775807\r\n", "*9223372036854775807\r\n", "%4611686018427387903\r\n",
+        "$9223372036854775807\r\n", "*9223372036854775807\r\n",   "%4611686018427387903\r\n",
         "|4611686018427387903\r\n", "!9223372036854775807\r\nab", "=9223372036854775807\r\n",
         "$536870913\r\n",
     };
     for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
         fc_reply_scanner_init(&s);
-        cr_assert_eq(fc_reply_scan(&s, waits[i], strlen(waits[i]), &used), FC_RESP_AGAIN,
-                     "%s", waits[i]);
+        cr_assert_eq(fc_reply_scan(&s, waits[i], strlen(waits[i]), &used), FC_RESP_AGAIN, "%s",
+                     waits[i]);
         cr_assert_eq(s.pos, strlen(waits[i]));
     }
 }
