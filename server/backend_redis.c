@@ -91,6 +91,13 @@ static const char *const MSETNX_SCRIPT =
     "for i = 1, #KEYS do redis.call('pexpire', KEYS[i], ARGV[1]) end "
     "return 1";
 
+/* An error answered at once (option checks before anything goes upstream). */
+static void sync_err(fc_cmd_ctx *c, const char *msg)
+{
+    if (fc_ctx_out(c))
+        fc_reply_err(c, msg);
+}
+
 /* ---- connections ------------------------------------------------------------------------- */
 
 static fc_upstream *conn_for(redis_backend *b, int db, int proto, uint64_t client_id)
@@ -236,7 +243,7 @@ static void forward_frame(redis_backend *b, fc_cmd_ctx *c, reply_xform xf, unsig
 {
     px_req *r = req_new(b, c, xf);
     if (!r)
-        return (void)fc_reply_err(c, "ERR out of memory");
+        return (void)sync_err(c, "ERR out of memory");
     send_frame(b, c, r, b->frame.data, b->frame.len, nreplies);
 }
 
@@ -266,7 +273,7 @@ static void forward(redis_backend *b, fc_cmd_ctx *c, reply_xform xf)
     if (c->frame && b->plen == 0) {
         px_req *r = req_new(b, c, xf);
         if (!r)
-            return (void)fc_reply_err(c, "ERR out of memory");
+            return (void)sync_err(c, "ERR out of memory");
         return send_frame(b, c, r, c->frame, c->frame_len, 1);
     }
     b->frame.len = 0;
@@ -297,7 +304,7 @@ static void px_set(redis_backend *b, fc_cmd_ctx *c)
         }
     }
     if (persist && has_exp)
-        return (void)fc_reply_err(c, FC_ERR_SYNTAX);
+        return (void)sync_err(c, FC_ERR_SYNTAX);
     bool add_ttl = !persist && !has_exp && default_ttl_ms(b) > 0;
     if (!persist && !add_ttl)
         return forward(b, c, RX_PASS);
@@ -562,7 +569,7 @@ static void scan_start(redis_backend *b, fc_cmd_ctx *c, scan_kind op, const char
     if (!r || !p) {
         fc_buf_deinit(&m);
         free(r);
-        return (void)fc_reply_err(c, "ERR out of memory");
+        return (void)sync_err(c, "ERR out of memory");
     }
     r->mlen = m.len - (size_t)(p + 1 - m.data) - 2;
     r->match = malloc(r->mlen ? r->mlen : 1);
@@ -583,7 +590,7 @@ static bool flush_args_ok(fc_cmd_ctx *c)
 {
     if (c->argc == 1 || (c->argc == 2 && (fc_arg_is(c, 1, "sync") || fc_arg_is(c, 1, "async"))))
         return true;
-    fc_reply_err(c, FC_ERR_SYNTAX);
+    sync_err(c, FC_ERR_SYNTAX);
     return false;
 }
 

@@ -508,14 +508,45 @@ static void start_servers(void)
     cr_assert_eq(fc_start_redis(&R.s[1].proc, NULL), 0, "redis-server did not start");
 }
 
+/* The same cases through the proxy driver: fastcached in front of its own upstream redis-server,
+ * compared with a separate reference redis-server. */
+static fc_proc upstream;
+
+static void start_servers_proxy(void)
+{
+    memset(&R, 0, sizeof(R));
+    cr_assert_eq(fc_start_redis(&upstream, NULL), 0, "upstream redis-server did not start");
+    char port[16];
+    snprintf(port, sizeof(port), "%d", upstream.port);
+    const char *args[] = {"--driver", "redis", "--redis-host", "127.0.0.1", "--redis-port", port,
+                          NULL};
+    cr_assert_eq(fc_start_daemon(&R.s[0].proc, args), 0, "fastcached did not start (%s)",
+                 fc_daemon_bin());
+    cr_assert_eq(fc_start_redis(&R.s[1].proc, NULL), 0, "redis-server did not start");
+}
+
 static void stop_servers(void)
 {
     for (int i = 0; i < 2; i++)
         if (R.s[i].proc.pid > 0)
             fc_stop(&R.s[i].proc);
+    if (upstream.pid > 0)
+        fc_stop(&upstream);
 }
 
+static void run_all_cases(const char *label);
+
 Test(compat, cases, .init = start_servers, .fini = stop_servers, .timeout = 600)
+{
+    run_all_cases("memory");
+}
+
+Test(compat, cases_proxy, .init = start_servers_proxy, .fini = stop_servers, .timeout = 600)
+{
+    run_all_cases("redis");
+}
+
+static void run_all_cases(const char *label)
 {
     const char *dir = getenv("FC_CASES_DIR");
     if (!dir || !*dir)
@@ -537,8 +568,8 @@ Test(compat, cases, .init = start_servers, .fini = stop_servers, .timeout = 600)
         run_file(dir, names[i]);
         free(names[i]);
     }
-    fprintf(stderr, "compat: %d commands compared in %zu files, %d mismatches\n", R.compared, n,
-            R.mismatches);
+    fprintf(stderr, "compat (%s driver): %d commands compared in %zu files, %d mismatches\n",
+            label, R.compared, n, R.mismatches);
     cr_assert_eq(R.mismatches, 0, "%d mismatches against redis-server (details above)",
                  R.mismatches);
     /* A clean exit after SIGTERM (and, in the ASan build, no leak or error report). */
