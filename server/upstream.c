@@ -97,6 +97,7 @@ struct fc_upstream {
     void (*done)(void *);
     void *done_arg;
     char last_error[256];
+    char warned[256];    /* the attempt failure last logged as a warning since READY */
 };
 
 static void start_connect(fc_upstream *u);
@@ -222,11 +223,11 @@ static void on_conn_timer(uv_timer_t *t)
         attempt_failed(u, "connect timeout");
 }
 
-/* Backoff with full jitter: a uniform delay in [0, min(max, min * 2^attempts)]. */
+/* Backoff with full jitter: a uniform delay in [0, min(max, min * 2^(failed attempts - 1))]. */
 static void schedule_reconnect(fc_upstream *u)
 {
     uint64_t cap = u->o.backoff_min_ms;
-    for (unsigned i = 0; i < u->attempts && cap < u->o.backoff_max_ms; i++)
+    for (unsigned i = 1; i < u->attempts && cap < u->o.backoff_max_ms; i++)
         cap = cap ? cap * 2 : 1;
     if (cap > u->o.backoff_max_ms)
         cap = u->o.backoff_max_ms;
@@ -302,8 +303,15 @@ static req_list reset_attempt(fc_upstream *u)
 static void attempt_failed(fc_upstream *u, const char *why)
 {
     req_list l = reset_attempt(u);
-    set_error(u, why);
-    fc_log_verbose("upstream: connection attempt failed: %s", why);
+    /* A persistent cause (server down, wrong password) is a warning once, then verbose. */
+    if (strcmp(why, u->warned) != 0) {
+        snprintf(u->warned, sizeof(u->warned), "%s", why);
+        fc_log_warning("upstream: connection attempt failed: %s", why);
+    } else {
+        fc_log_verbose("upstream: connection attempt failed: %s", why);
+    }
+    if (why != u->last_error)
+        set_error(u, why);
     u->attempts++;
     schedule_reconnect(u);
     fail_list(u, l, UV_ECONNRESET, true); /* only internal requests can be in flight here */
@@ -437,7 +445,7 @@ static void become_ready(fc_upstream *u)
     }
     u->st = ST_READY;
     u->attempts = 0;
-    u->last_error[0] = 0;
+    u->warned[0] = 0;
     fc_log_verbose("upstream: connected");
     want_flush(u);
 }
@@ -507,8 +515,7 @@ static bool handshake_reply(fc_upstream *u, req *r, const char *p, size_t len)
         int tl;
         char why[256];
         error_text(p, len, &t, &tl);
-        snprintf(why, sizeof(why), "%s failed: %.*s", r->what, tl, t);
-        fc_log_warning("upstream: handshake %s", why);
+        snprintf(why, sizeof(why), "handshake %s failed: %.*s", r->what, tl, t);
         free(r);
         attempt_failed(u, why);
         return false;
@@ -522,11 +529,12 @@ static bool handshake_reply(fc_upstream *u, req *r, const char *p, size_t len)
 /* One complete reply at in[cur..cur+used). Returns false when the connection went away. */
 static bool on_reply(fc_upstream *u, conn *c, size_t used)
 {
-    const char *p = c->in.data + c->cur;
-    if (p[0] == '>' && c->rstart == c->cur) {
-        /* An out-of-band push (RESP3) belongs to no request. */
-        c->cur += used;
-        c->rstart = c->cur;
+    char *p = c->in.data + c->cur;
+    if (p[0] == '>') {
+        /* An out-of-band push (RESP3) belongs to no request: cut it out of the stream, even
+         * between two replies of one multi-reply request. */
+        memmove(p, p + used, c->in.len - c->cur - used);
+        c->in.len -= used;
         return true;
     }
     req *r = u->inflight.head;

@@ -310,13 +310,16 @@ Test(upstream, auth_select_hello3, .timeout = 30)
     o.password = "s3cret";
     o.db = 3;
     o.proto = 3;
-    fc_upstream *u = connect_ready(&e, &o);
-    expect_reply(&e, u, "PING", "+PONG\r\n");
+    fc_upstream *u = fc_upstream_new(&e.loop, &o);
+    cr_assert(!fc_upstream_ready(u));
+    /* Sent before the connection is up: it must go out after the whole handshake. */
     result info = call(&e, u, "CLIENT INFO", 5000);
+    cr_assert(fc_upstream_ready(u));
     cr_assert_eq(info.status, 0);
     cr_assert(strstr(info.reply, " db=3 ") != NULL, "%s", info.reply);
     cr_assert(strstr(info.reply, " resp=3") != NULL, "%s", info.reply);
     free(info.reply);
+    expect_reply(&e, u, "PING", "+PONG\r\n");
     expect_reply(&e, u, "HSET h a 1", ":1\r\n");
     expect_reply(&e, u, "HGETALL h", "%1\r\n$1\r\na\r\n$1\r\n1\r\n"); /* RESP3 map */
     expect_reply(&e, u, "GET missing", "_\r\n");                       /* RESP3 null */
@@ -356,7 +359,7 @@ Test(upstream, wrong_password_fails_and_logs, .timeout = 30)
     result r = {0};
     cr_assert_eq(send_line(u, "PING", 1, &r), 0);
     cr_assert(run_until(&e, result_done, &r, 3000));
-    cr_assert_lt(r.status, 0);
+    cr_assert_eq(r.status, UV_ECONNREFUSED, "%s", uv_err_name(r.status));
     cr_assert(!fc_upstream_ready(u));
     cr_assert(strstr(fc_upstream_last_error(u), "WRONGPASS") != NULL, "%s",
               fc_upstream_last_error(u));
@@ -369,7 +372,35 @@ Test(upstream, wrong_password_fails_and_logs, .timeout = 30)
     close(logfd);
     unlink(logpath);
     cr_assert(n > 0);
-    cr_assert(strstr(buf, "AUTH failed: WRONGPASS") != NULL, "log: %s", buf);
+    cr_assert(strstr(buf, "connection attempt failed: handshake AUTH failed: WRONGPASS") != NULL, "log: %s", buf);
+    fc_stop(&redis);
+}
+
+Test(upstream, script_load_in_handshake, .timeout = 30)
+{
+    fc_proc redis;
+    env e;
+    cr_assert_eq(fc_start_redis(&redis, NULL), 0);
+    env_init(&e);
+    fc_upstream_opts o = opts_for(redis.port);
+    const char *scripts[] = {"return 1", "return 'two'", NULL};
+    o.scripts = scripts;
+    fc_upstream *u = connect_ready(&e, &o);
+    expect_reply(&e, u, "EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0", ":1\r\n");
+    expect_reply(&e, u, "SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "*1\r\n:1\r\n");
+    finish(&e, u);
+
+    /* A script that does not compile fails the handshake: requests fail, the reason is kept. */
+    env_init(&e);
+    const char *bad[] = {"return (", NULL};
+    o.scripts = bad;
+    o.request_timeout_ms = 200;
+    u = fc_upstream_new(&e.loop, &o);
+    result r = call(&e, u, "PING", 3000);
+    cr_assert_eq(r.status, UV_ECONNREFUSED);
+    cr_assert(strstr(fc_upstream_last_error(u), "SCRIPT LOAD failed: ERR") != NULL, "%s",
+              fc_upstream_last_error(u));
+    finish(&e, u);
     fc_stop(&redis);
 }
 
