@@ -6,10 +6,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
@@ -519,6 +521,108 @@ Test(upstream, request_timeout_then_recovers, .timeout = 30)
     cr_assert(ping_until_ok(&e, u, 5000), "no recovery: %s", fc_upstream_last_error(u));
     finish(&e, u);
     fc_stop(&redis);
+}
+
+/* ---- a scripted fake server: answers each connection's first read with fixed bytes ---- */
+
+static pid_t fake_server(int *port, const char *answer)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    cr_assert_eq(listen(lfd, 16), 0);
+    cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    *port = ntohs(sa.sin_port);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        alarm(30); /* never outlives a failed test by long */
+        for (;;) {
+            int fd = accept(lfd, NULL, NULL);
+            char buf[4096];
+            if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 ||
+                fc_send_all(fd, answer, strlen(answer)) != 0)
+                _exit(1);
+            while (read(fd, buf, sizeof(buf)) > 0) {
+            }
+            close(fd);
+        }
+    }
+    close(lfd);
+    return pid;
+}
+
+static void stop_fake(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+Test(upstream, malformed_reply_resets, .timeout = 30)
+{
+    int port;
+    pid_t fake = fake_server(&port, "+OK\r\n$abc\r\n");
+    env e;
+    env_init(&e);
+    fc_upstream_opts o = opts_for(port);
+    fc_upstream *u = connect_ready(&e, &o);
+    result a = {0}, b = {0};
+    cr_assert_eq(send_line(u, "GET a", 1, &a), 0);
+    cr_assert_eq(send_line(u, "GET b", 1, &b), 0);
+    cr_assert(run_until(&e, result_done, &b, 3000));
+    cr_assert_eq(a.status, 0);
+    cr_assert_str_eq(a.reply, "+OK\r\n");
+    cr_assert_eq(b.status, UV_ECONNRESET);
+    cr_assert(strncmp(fc_upstream_last_error(u), "malformed reply", 15) == 0, "%s",
+              fc_upstream_last_error(u));
+    free(a.reply);
+    finish(&e, u);
+    stop_fake(fake);
+}
+
+Test(upstream, push_messages_are_not_replies, .timeout = 30)
+{
+    int port;
+    /* A push before, and one between the two replies of one request. */
+    pid_t fake = fake_server(&port, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n+A\r\n"
+                                    ">1\r\n+x\r\n:2\r\n+C\r\n");
+    env e;
+    env_init(&e);
+    fc_upstream_opts o = opts_for(port);
+    fc_upstream *u = connect_ready(&e, &o);
+    result ab = {0}, c = {0};
+    cr_assert_eq(fc_upstream_send(u, "*1\r\n$1\r\nA\r\n*1\r\n$1\r\nB\r\n", 22, 2, on_result, &ab),
+                 0);
+    cr_assert_eq(send_line(u, "C", 1, &c), 0);
+    cr_assert(run_until(&e, result_done, &c, 3000));
+    cr_assert_eq(ab.status, 0);
+    cr_assert_str_eq(ab.reply, "+A\r\n:2\r\n");
+    cr_assert_eq(c.status, 0);
+    cr_assert_str_eq(c.reply, "+C\r\n");
+    free(ab.reply);
+    free(c.reply);
+    finish(&e, u);
+    stop_fake(fake);
+}
+
+Test(upstream, reply_with_nothing_in_flight_resets, .timeout = 30)
+{
+    int port;
+    pid_t fake = fake_server(&port, "+A\r\n+EXTRA\r\n");
+    env e;
+    env_init(&e);
+    fc_upstream_opts o = opts_for(port);
+    fc_upstream *u = connect_ready(&e, &o);
+    result a = {0};
+    cr_assert_eq(send_line(u, "A", 1, &a), 0);
+    cr_assert(run_until(&e, result_done, &a, 3000));
+    cr_assert_str_eq(a.reply, "+A\r\n");
+    free(a.reply);
+    run_until(&e, flag_set, &(bool){false}, 100);
+    cr_assert_str_eq(fc_upstream_last_error(u), "reply with no request in flight");
+    finish(&e, u);
+    stop_fake(fake);
 }
 
 /* ---- close ---- */
