@@ -105,28 +105,11 @@ check: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ./scripts/run-tests.sh build/asan
 
-bench: deps
+bench:
+	@./scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	./bench/run.sh
-
-# libFuzzer targets (clang), built into build/fuzz/ and run FUZZ_SECONDS each; new inputs go to
-# build/fuzz/corpus/<target>/, seeds are read from tests/fuzz/corpus/. See tests/fuzz/README.md.
-FUZZ_SECONDS ?= 20
-FUZZ_CC      ?= clang
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) -I. -g -O1 \
-                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_BIN     := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(CMD_SRC) $(wildcard */*.h)
-	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(CMD_SRC) $$(pkg-config --libs inih) -lm
-
-fuzz: $(FUZZ_BIN)
-	@for b in $(FUZZ_BIN); do t=$${b#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus/$$t; \
-	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-	  $$b -max_total_time=$(FUZZ_SECONDS) -timeout=1 -print_final_stats=1 build/fuzz/corpus/$$t \
-	    tests/fuzz/corpus/$$t >build/fuzz/$$t.log 2>&1 || { tail -n 60 build/fuzz/$$t.log; exit 1; }; \
-	  grep -E '^(Done|stat::number_of_executed_units|#[0-9]+.*DONE)' build/fuzz/$$t.log; done
+	/usr/bin/python3 bench/proxy.py
 
 # libFuzzer targets (clang), built into build/fuzz/ and run FUZZ_SECONDS each; new inputs go to
 # build/fuzz/corpus/<target>/, seeds are read from tests/fuzz/corpus/. See tests/fuzz/README.md.

@@ -39,7 +39,7 @@ def wait_ready(port, proc, deadline=10.0):
             raise RuntimeError("server exited early")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
                 if s.recv(16).startswith(b"+PONG"):
                     return
         except OSError:

@@ -4,6 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libuv1-dev libhiredis-dev libinih-dev libcriterion-dev
       redis-server redis-tools python3 python3-redis)
+# `deps.sh bench` adds what only the benchmarks need: twemproxy, the proxy baseline.
+[ "${1:-}" = bench ] && pkgs+=(nutcracker)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
