@@ -625,7 +625,67 @@ Test(upstream, reply_with_nothing_in_flight_resets, .timeout = 30)
     stop_fake(fake);
 }
 
+Test(upstream, silent_handshake_hits_connect_timeout, .timeout = 30)
+{
+    int port;
+    pid_t fake = fake_server(&port, ""); /* accepts, reads AUTH, never answers */
+    env e;
+    env_init(&e);
+    fc_upstream_opts o = opts_for(port);
+    o.password = "pw";
+    o.connect_timeout_ms = 100;
+    o.request_timeout_ms = 400;
+    fc_upstream *u = fc_upstream_new(&e.loop, &o);
+    result r = call(&e, u, "PING", 3000);
+    cr_assert_eq(r.status, UV_ECONNREFUSED);
+    cr_assert_str_eq(fc_upstream_last_error(u), "connect timeout");
+    finish(&e, u);
+    stop_fake(fake);
+}
+
 /* ---- close ---- */
+
+typedef struct reentrant {
+    fc_upstream *u;
+    bool closed;
+    result r;
+} reentrant;
+
+static void close_in_cb(void *ctx, int status, const char *reply, size_t len)
+{
+    reentrant *re = ctx;
+    on_result(&re->r, status, reply, len);
+    fc_upstream_close(re->u, set_flag, &re->closed);
+    /* After close nothing is accepted, and the callback is not called. */
+    cr_assert_eq(fc_upstream_send(re->u, "*1\r\n$4\r\nPING\r\n", 14, 1, on_result, &re->r),
+                 UV_ECANCELED);
+}
+
+Test(upstream, close_from_a_callback, .timeout = 30)
+{
+    fc_proc redis;
+    env e;
+    cr_assert_eq(fc_start_redis(&redis, NULL), 0);
+    env_init(&e);
+    fc_upstream_opts o = opts_for(redis.port);
+    reentrant re = {.u = connect_ready(&e, &o)};
+    result rest[20] = {0};
+    cr_assert_eq(fc_upstream_send(re.u, "*1\r\n$4\r\nPING\r\n", 14, 1, close_in_cb, &re), 0);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(send_line(re.u, "PING", 1, &rest[i]), 0);
+    cr_assert(run_until(&e, flag_set, &re.closed, 5000));
+    cr_assert_eq(re.r.calls, 1);
+    cr_assert_str_eq(re.r.reply, "+PONG\r\n");
+    free(re.r.reply);
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq(rest[i].calls, 1);
+        cr_assert_eq(rest[i].status, UV_ECANCELED);
+    }
+    uv_close((uv_handle_t *)&e.tick, NULL);
+    uv_run(&e.loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&e.loop), 0);
+    fc_stop(&redis);
+}
 
 #define NCLOSE 100
 
