@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# Runs the examples against a daemon this script starts on a free port, and stops it.
+# Runs the examples against fastcached with each driver (memory, and redis in front of a
+# redis-server), each started on a free port by scripts/with-daemon.sh.
 # Usage: examples/run.sh path/to/fastcached
 set -euo pipefail
 bin=${1:-build/fastcached}
-dir=$(mktemp -d)
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" --port "$port" --bind 127.0.0.1 >"$dir/log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && break
-    # Readiness poll with a deadline (100 x 50 ms), not a fixed wait.
-    sleep 0.05
+here=$(cd "$(dirname "$0")" && pwd)
+for driver in memory redis; do
+    echo "cache-aside example, driver $driver:"
+    "$here/../scripts/with-daemon.sh" "$bin" "$driver" \
+        sh -c '/usr/bin/python3 "$0" --port "$FASTCACHED_PORT"' "$here/cache_aside.py"
 done
-/usr/bin/python3 "$(dirname "$0")/cache_aside.py" --port "$port"
