@@ -21,6 +21,10 @@
  * - Every list is detached before its callbacks run, so a callback may send (it lands in a fresh
  *   list) or close the upstream (the detached list is still failed, each request exactly once).
  *
+ * Limits: a host name is resolved on every attempt and only its first address is tried; RESP3
+ * pushes ('>') are dropped, so a request whose only answer is a push (SUBSCRIBE under RESP3) ends
+ * in a timeout; the out buffer is not capped while READY (callers bound fc_upstream_pending()).
+ *
  * Ownership: a conn (its handle, connect/write requests and buffers) is freed only in its
  * close_cb; the fc_upstream is freed after every handle it owns has been closed and every
  * getaddrinfo request has returned, then done() is called.
@@ -607,8 +611,10 @@ static void on_connect(uv_connect_t *cr, int status)
         attempt_failed(u, uv_strerror(status));
         return;
     }
-    if (c->h.handle.type == UV_TCP)
+    if (c->h.handle.type == UV_TCP) {
         uv_tcp_nodelay(&c->h.tcp, 1);
+        uv_tcp_keepalive(&c->h.tcp, 1, 60);
+    }
     int r = uv_read_start(&c->h.stream, on_alloc, on_read);
     if (r != 0) {
         attempt_failed(u, uv_strerror(r));
@@ -786,7 +792,7 @@ int fc_upstream_send(fc_upstream *u, const char *frame, size_t len, unsigned nre
 {
     if (u->closing)
         return UV_ECANCELED;
-    if (nreplies == 0 || !cb)
+    if (nreplies == 0 || len == 0 || !cb)
         return UV_EINVAL;
     bool ready = u->st == ST_READY;
     if (!ready && u->queued.n >= u->o.max_queued)
