@@ -81,7 +81,15 @@ typedef struct px_req {
 static const char *const CREATE_SCRIPT =
     "local e = redis.call('exists', KEYS[1]) "
     "local r = redis.pcall(ARGV[1], KEYS[1], unpack(ARGV, 3)) "
-    "if e == 0 and type(r) ~= 'table' then redis.call('pexpire', KEYS[1], ARGV[2]) end "
+    "if e == 0 and type(r) ~= 'table' and redis.call('exists', KEYS[1]) == 1 then "
+    "redis.call('pexpire', KEYS[1], ARGV[2]) end "
+    "return r";
+
+static const char *const KEEPTTL_SCRIPT =
+    "local e = redis.call('exists', KEYS[1]) "
+    "local r = redis.pcall('set', KEYS[1], unpack(ARGV, 2)) "
+    "if e == 0 and (type(r) ~= 'table' or r.ok) and redis.call('exists', KEYS[1]) == 1 then "
+    "redis.call('pexpire', KEYS[1], ARGV[1]) end "
     "return r";
 
 static const char *const MSETNX_SCRIPT =
@@ -287,10 +295,25 @@ static int64_t default_ttl_ms(const redis_backend *b)
     return b->core->default_ttl_ms;
 }
 
-/* SET: EX appended when no expiry is named and a default TTL is set; PERSIST dropped. */
+/* SET ... KEEPTTL with a default TTL: a new key gets the default, an existing one keeps its TTL
+ * (as in memory mode), atomically in one script. */
+static void px_set_keepttl(redis_backend *b, fc_cmd_ctx *c)
+{
+    b->frame.len = 0;
+    fc_frame_begin(&b->frame, (size_t)(4 + c->argc - 1));
+    fc_frame_cstr(&b->frame, "EVAL");
+    fc_frame_cstr(&b->frame, KEEPTTL_SCRIPT);
+    fc_frame_cstr(&b->frame, "1");
+    put_args(b, c, 1, 2);
+    fc_frame_ll(&b->frame, default_ttl_ms(b));
+    put_args(b, c, 2, c->argc);
+    forward_frame(b, c, RX_PASS, 1);
+}
+
+/* SET: PX appended when no expiry is named and a default TTL is set; PERSIST dropped. */
 static void px_set(redis_backend *b, fc_cmd_ctx *c)
 {
-    bool has_exp = false;
+    bool has_exp = false, keepttl = false;
     int persist = 0;
     for (int j = 3; j < c->argc; j++) {
         if (fc_arg_is(c, j, "ex") || fc_arg_is(c, j, "px") || fc_arg_is(c, j, "exat") ||
@@ -298,14 +321,16 @@ static void px_set(redis_backend *b, fc_cmd_ctx *c)
             has_exp = true;
             j += j + 1 < c->argc;
         } else if (fc_arg_is(c, j, "keepttl")) {
-            has_exp = true;
+            keepttl = true;
         } else if (fc_arg_is(c, j, "persist")) {
             persist++;
         }
     }
-    if (persist && has_exp)
+    if (persist && (has_exp || keepttl))
         return (void)sync_err(c, FC_ERR_SYNTAX);
-    bool add_ttl = !persist && !has_exp && default_ttl_ms(b) > 0;
+    if (keepttl && !has_exp && default_ttl_ms(b) > 0)
+        return px_set_keepttl(b, c);
+    bool add_ttl = !persist && !has_exp && !keepttl && default_ttl_ms(b) > 0;
     if (!persist && !add_ttl)
         return forward(b, c, RX_PASS);
     b->frame.len = 0;
