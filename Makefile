@@ -44,7 +44,8 @@ ALL_CFLAGS = $(BASE) $(CFLAGS_CFG) $(PKGCFLAGS) $(CFLAGS)
 LIB_SRC   := $(wildcard protocol/*.c storage/*.c conf/*.c)
 SRV_SRC   := $(filter-out server/main.c,$(wildcard server/*.c))
 # The command layer has no libuv, so unit tests link it too (dispatch tested without sockets).
-CMD_SRC   := server/util.c server/commands.c server/core.c server/session.c server/replyq.c $(wildcard server/cmd_*.c)
+CMD_SRC   := server/util.c server/commands.c server/core.c server/session.c server/replyq.c \
+             server/proxy_frame.c $(wildcard server/cmd_*.c)
 UNIT_SRC  := $(wildcard tests/unit/*/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 
