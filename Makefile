@@ -80,9 +80,13 @@ $(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ) $(CMD_SRC:%.c=$(OUT)/%.o)
 $(INTEG_BIN): $(INTEG_OBJ) $(OUT)/server/upstream.o $(OUT)/server/log.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) $(SRV_LIBS) -lm $(LDFLAGS)
 
+# `make V=1` shows the full compiler command lines.
+Q := $(if $(V),,@)
+
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(V),,echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 tests-built: $(BIN) $(UNIT_BIN) $(INTEG_BIN)
 
