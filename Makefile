@@ -19,7 +19,7 @@ CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Werror
 BASE     := -std=c11 -D_GNU_SOURCE $(WARN) -I. -MMD -MP
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-SRV_LIBS  = $(shell pkg-config --libs libuv hiredis inih 2>/dev/null) -lm
+SRV_LIBS  = $(shell pkg-config --libs libuv inih 2>/dev/null) -lm
 TEST_LIBS = $(shell pkg-config --libs criterion hiredis inih 2>/dev/null)
 
 CFG ?= release
