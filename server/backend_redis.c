@@ -439,7 +439,7 @@ static void px_scan(redis_backend *b, fc_cmd_ctx *c)
     b->frame.len = 0;
     fc_frame_begin(&b->frame, (size_t)(c->argc + (match ? 0 : 2)));
     for (int i = 0; i < c->argc; i++) {
-        if (i == match)
+        if (match && i == match)
             fc_frame_pattern(&b->frame, b->prefix, b->plen, c->argv[i].p, c->argv[i].len);
         else
             fc_frame_arg(&b->frame, c->argv[i].p, c->argv[i].len);
