@@ -435,3 +435,104 @@ Test(test_proxy_faults, client_disconnects_with_1000_requests_in_flight)
     close(up);
     dt_stop_ok(&px);
 }
+
+/* ---- INVALIDATE when its client leaves or the upstream dies ------------------------------ */
+
+static void fill_keys(int port, int n)
+{
+    fc_proc p = {.port = port};
+    redisContext *u = dt_connect(&p);
+    for (int i = 0; i < n; i++)
+        redisAppendCommand(u, "SET inv:%d %d", i, i);
+    for (int i = 0; i < n; i++) {
+        redisReply *r;
+        cr_assert_eq(redisGetReply(u, (void **)&r), REDIS_OK);
+        freeReplyObject(r);
+    }
+    redisFree(u);
+}
+
+Test(test_proxy_faults, invalidate_when_client_leaves_or_upstream_dies)
+{
+    static fc_proc px;
+    int port = fc_free_port();
+    start_redis_at(0, port, NULL);
+    start_proxy_at(&px, port, "200", "1000");
+    fill_keys(port, 20000);
+    int fd = raw_connect(px.port);
+    send_line(fd, "INVALIDATE inv:*");
+    usleep(5000);
+    close(fd); /* leaves while the SCAN loop runs */
+
+    fill_keys(port, 20000);
+    fd = raw_connect(px.port);
+    send_line(fd, "INVALIDATE inv:*");
+    send_line(fd, "GET inv:1");
+    usleep(5000);
+    kill(up_pids[0], SIGKILL);
+    waitpid(up_pids[0], NULL, 0);
+    up_pids[0] = 0;
+    char *rep = read_reply(fd, 1000 + MARGIN_MS);
+    cr_assert(is_upstream_err(rep) || rep[0] == ':', "INVALIDATE gave %s", rep);
+    free(rep);
+    rep = read_reply(fd, 1000 + MARGIN_MS);
+    cr_assert(is_upstream_err(rep) || strcmp(rep, "$-1\r\n") == 0, "GET gave %s", rep);
+    free(rep);
+
+    /* The client is not left behind its barrier: once the upstream is back, it works. */
+    start_redis_at(0, port, NULL);
+    int64_t t0 = dt_now_ms();
+    for (;;) {
+        rep = raw_cmd(fd, "SET k v");
+        bool ok = strcmp(rep, "+OK\r\n") == 0;
+        cr_assert(ok || is_upstream_err(rep), "SET gave %s", rep);
+        free(rep);
+        if (ok)
+            break;
+        cr_assert_lt(dt_now_ms() - t0, 5000, "no recovery after the upstream restarted");
+        usleep(20000); /* polling interval */
+    }
+    fill_keys(port, 100);
+    rep = raw_cmd(fd, "INVALIDATE inv:*");
+    cr_assert_str_eq(rep, ":100\r\n");
+    free(rep);
+    close(fd);
+    dt_stop_ok(&px);
+}
+
+/* ---- shutdown with requests in flight ----------------------------------------------------- */
+
+Test(test_proxy_faults, sigterm_with_requests_in_flight_exits_cleanly)
+{
+    static fc_proc px;
+    int port = fc_free_port();
+    start_redis_at(0, port, "yes");
+    start_proxy_at(&px, port, "200", "3000");
+    int up = raw_connect(port);
+    send_line(up, "DEBUG SLEEP 1");
+    usleep(20000);
+    int fd = raw_connect(px.port);
+    for (int i = 0; i < 100; i++)
+        send_line(fd, i % 2 ? "GET k" : "SET k v");
+    usleep(50000);
+    int64_t t0 = dt_now_ms();
+    dt_stop_ok(&px); /* SIGTERM; exit status 0, and no ASan report */
+    int64_t took = dt_now_ms() - t0;
+    cr_log_info("shutdown took %lld ms with the upstream asleep", (long long)took);
+    cr_assert_lt(took, 800, "shutdown waited for the sleeping upstream");
+    /* Whatever was answered is a reply or an upstream error, then EOF. */
+    for (;;) {
+        size_t len;
+        char *rep = fc_read_reply(fd, &len, 1000);
+        if (!rep)
+            break;
+        cr_assert(strcmp(rep, "+OK\r\n") == 0 || strncmp(rep, "-ERR upstream", 13) == 0 ||
+                      strcmp(rep, "$1\r\nv\r\n") == 0 || strcmp(rep, "$-1\r\n") == 0,
+                  "got %s", rep);
+        free(rep);
+    }
+    close(fd);
+    char *rep = read_reply(up, 3000);
+    free(rep);
+    close(up);
+}
