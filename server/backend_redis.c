@@ -14,8 +14,9 @@
  * Rewrites happen only where a request must differ upstream: keys under [redis] key_prefix, the
  * default TTL on writes that name none (see fc_proxy_kind in commands.h), and commands with no
  * upstream twin (INVALIDATE; FLUSHDB/FLUSHALL/DBSIZE/RANDOMKEY under a prefix), which run as
- * incremental SCAN loops (scan_op) while other requests keep flowing. A client issuing one is held
- * (FC_SESS_BARRIER) until it completes, so its later requests see its effect.
+ * incremental SCAN loops (scan_op) while other requests keep flowing. Their steps go on the client's
+ * own connection, behind its earlier requests; the client is held (FC_SESS_BARRIER, set and cleared
+ * by that request only) until it completes, so its later requests see its effect.
  *
  * Ownership: a px_req lives from exec until its upstream callback; it points at the client's
  * reply slot and session, which outlive it (the client is freed only when no slot is pending).
@@ -67,6 +68,7 @@ typedef struct px_req {
     fc_session *sess;
     reply_xform xf;
     int proto;
+    bool barrier; /* this request set FC_SESS_BARRIER, and only it clears it */
     /* Multi-step scan operations only. */
     scan_kind op;
     int db, last_db;
@@ -165,7 +167,8 @@ static px_req *req_new(redis_backend *b, fc_cmd_ctx *c, reply_xform xf)
 
 static void req_finish(px_req *r)
 {
-    r->sess->flags &= ~FC_SESS_BARRIER;
+    if (r->barrier)
+        r->sess->flags &= ~FC_SESS_BARRIER;
     fc_slot *slot = r->slot;
     free(r->match);
     free(r->picked);
@@ -504,9 +507,10 @@ static void on_unlink(void *ctx, int status, const char *reply, size_t len)
     scan_step(r);
 }
 
+/* On the client's own connection for that db, so the steps run after its earlier requests. */
 static int send_op(px_req *r, fc_buf *frame, fc_upstream_cb *cb)
 {
-    fc_upstream *u = conn_for(r->b, r->db, 2, r->sess->id);
+    fc_upstream *u = conn_for(r->b, r->db, r->proto, r->sess->id);
     return u ? fc_upstream_send(u, frame->data, frame->len, 1, cb, r) : UV_ENOMEM;
 }
 
@@ -606,6 +610,7 @@ static void scan_start(redis_backend *b, fc_cmd_ctx *c, scan_kind op, const char
     r->last_db = last;
     strcpy(r->cursor, "0");
     c->sess->flags |= FC_SESS_BARRIER;
+    r->barrier = true;
     if (!r->match)
         return scan_fail(r, UV_ENOMEM, NULL, 0);
     scan_step(r);

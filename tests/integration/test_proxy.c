@@ -535,3 +535,66 @@ Test(test_proxy, unix_socket_upstream)
     rmdir(dir);
     free(dir);
 }
+
+/* SET, INVALIDATE, GET of the same key pipelined many times: INVALIDATE runs after the SET before
+ * it (found: the SET's completion lifted INVALIDATE's barrier, and RESP3 clients' SCAN steps ran
+ * on another connection than their writes), and the GET after it sees the key gone. */
+static void pipelined_set_invalidate_get(const fc_proc *px, const char *proto)
+{
+    int fd = raw_connect(px);
+    char *rep = raw_cmd(fd, proto[0] == '3' ? "HELLO 3" : "HELLO 2");
+    free(rep);
+    const int n = 300;
+    size_t total = 0;
+    char *all = NULL;
+    for (int i = 0; i < n; i++) {
+        char line[3][64];
+        snprintf(line[0], 64, "SET iv:%d v", i);
+        snprintf(line[1], 64, "INVALIDATE iv:%d", i);
+        snprintf(line[2], 64, "GET iv:%d", i);
+        for (int j = 0; j < 3; j++) {
+            char **argv;
+            size_t *argvlen, len;
+            int argc = fc_split_args(line[j], &argv, &argvlen);
+            char *req = fc_encode_cmd(argc, (const char *const *)argv, argvlen, &len);
+            all = realloc(all, total + len);
+            memcpy(all + total, req, len);
+            total += len;
+            free(req);
+            fc_free_args(argc, argv, argvlen);
+        }
+    }
+    cr_assert_eq(fc_send_all(fd, all, total), 0);
+    free(all);
+    const char *nil = proto[0] == '3' ? "_\r\n" : "$-1\r\n";
+    for (int i = 0; i < n; i++) {
+        size_t len;
+        char *r[3];
+        for (int j = 0; j < 3; j++) {
+            r[j] = fc_read_reply(fd, &len, IO_MS);
+            cr_assert_not_null(r[j]);
+        }
+        cr_assert_str_eq(r[0], "+OK\r\n");
+        cr_assert_str_eq(r[1], ":1\r\n", "RESP%s, round %d: INVALIDATE ran before the SET", proto,
+                         i);
+        cr_assert_str_eq(r[2], nil, "RESP%s, round %d: GET after INVALIDATE saw the key", proto,
+                         i);
+        for (int j = 0; j < 3; j++)
+            free(r[j]);
+    }
+    close(fd);
+}
+
+Test(test_proxy, invalidate_is_ordered_with_the_clients_other_requests)
+{
+    static fc_proc up, px, pxp;
+    start_up(&up, NULL);
+    start_proxy(&px, &up, NULL);
+    start_proxy(&pxp, &up, (const char *const[]){"--redis-key-prefix", "t:", "--ttl", "100", NULL});
+    pipelined_set_invalidate_get(&px, "2");
+    pipelined_set_invalidate_get(&px, "3");
+    pipelined_set_invalidate_get(&pxp, "2");
+    pipelined_set_invalidate_get(&pxp, "3");
+    dt_stop_ok(&pxp);
+    dt_stop_ok(&px);
+}
