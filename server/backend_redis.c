@@ -162,6 +162,7 @@ static px_req *req_new(redis_backend *b, fc_cmd_ctx *c, reply_xform xf)
     r->sess = c->sess;
     r->xf = xf;
     r->proto = c->sess->proto;
+    c->sess->inflight++;
     return r;
 }
 
@@ -169,6 +170,8 @@ static void req_finish(px_req *r)
 {
     if (r->barrier)
         r->sess->flags &= ~FC_SESS_BARRIER;
+    if (--r->sess->inflight == 0)
+        r->sess->flags &= ~FC_SESS_DRAIN;
     fc_slot *slot = r->slot;
     free(r->match);
     free(r->picked);

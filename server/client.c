@@ -82,7 +82,7 @@ static void on_ready(void *owner)
     }
     if (c->in_process)
         return; /* completed synchronously inside dispatch: the parse loop goes on by itself */
-    if (c->paused && c->q.pending < MAX_PENDING / 2 && !(c->sess.flags & FC_SESS_BARRIER)) {
+    if (c->paused && c->q.pending < MAX_PENDING / 2 && !(c->sess.flags & FC_SESS_HOLD)) {
         c->paused = false;
         process_input(c);
         if (!c->paused && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY))
@@ -194,7 +194,7 @@ static void process_input(fc_client *c)
     c->in_process = true;
     c->sess.last_ms = now;
     while (off < c->in.len && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)) {
-        if (c->q.pending >= MAX_PENDING || (c->sess.flags & FC_SESS_BARRIER)) {
+        if (c->q.pending >= MAX_PENDING || (c->sess.flags & FC_SESS_HOLD)) {
             c->paused = true;
             break;
         }

@@ -49,7 +49,9 @@ static void set_str(char **dst, const char *p, size_t n)
 
 void cmd_reset(fc_cmd_ctx *c)
 {
-    c->sess->db = 0;
+    /* Back to the db a new connection starts in: 0, or [redis] db through the proxy. */
+    const fc_conf *cf = c->core->conf;
+    c->sess->db = cf->driver == FC_DRIVER_REDIS ? cf->redis_db : 0;
     c->sess->proto = 2;
     set_str(&c->sess->name, NULL, 0);
     fc_resp_simple(c->out, "RESET", 5);

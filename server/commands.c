@@ -171,12 +171,19 @@ void fc_dispatch(fc_core *core, fc_session *sess, fc_replyq *q, const fc_request
     c.out = fc_replyq_sync(q);
     if (!c.out)
         return; /* out of memory: the client is closed by its owner */
-    if (!cmd)
+    if (!cmd) {
         reply_unknown(&c);
-    else if (!arity_ok(cmd, req->argc))
+    } else if (!arity_ok(cmd, req->argc)) {
         fc_reply_arity(&c, cmd->name);
-    else
+    } else {
+        int db = sess->db, proto = sess->proto;
         cmd->exec(&c);
+        /* A switch of db or protocol moves the client's next requests to another upstream
+         * connection: hold them until those in flight on the old one are done, so the client's
+         * requests still run upstream in the order it sent them. */
+        if ((sess->db != db || sess->proto != proto) && sess->inflight > 0)
+            sess->flags |= FC_SESS_DRAIN;
+    }
 }
 
 fc_buf *fc_ctx_out(fc_cmd_ctx *c)

@@ -13,6 +13,8 @@
 #define FC_SESS_CLOSE_AFTER_REPLY 1u /* QUIT or a protocol error: flush, then close */
 #define FC_SESS_UNIX 2u              /* connected over the unix socket */
 #define FC_SESS_BARRIER 4u           /* a multi-step proxied command runs: hold later requests */
+#define FC_SESS_DRAIN 8u             /* db/protocol switched with requests in flight: hold until 0 */
+#define FC_SESS_HOLD (FC_SESS_BARRIER | FC_SESS_DRAIN)
 
 typedef struct fc_session {
     uint64_t id;
@@ -26,6 +28,7 @@ typedef struct fc_session {
     int64_t created_ms, last_ms;
     const char *last_cmd;     /* name of the last command (static string) */
     size_t qbuf, qbuf_free, obuf; /* for CLIENT LIST, refreshed by the client */
+    size_t inflight;          /* requests a backend has not completed yet (proxy) */
     struct fc_session *prev, *next;
 } fc_session;
 

@@ -599,12 +599,10 @@ Test(test_proxy, invalidate_is_ordered_with_the_clients_other_requests)
     dt_stop_ok(&px);
 }
 
-/* OPEN (disabled until fixed): a client's requests run in order upstream only while they use one
- * connection. SET k (RESP2 connection), HELLO 3, GET k (RESP3 connection) pipelined: the GET may
- * run before the SET and read the old value; the same holds across SELECT for commands that reach
- * other dbs (FLUSHALL, MOVE, SWAPDB). Fixing it needs the client held while it has requests in
- * flight on another connection than the next request's. */
-Test(test_proxy, protocol_switch_keeps_request_order, .disabled = true)
+/* Regression: SET k (RESP2 connection), HELLO 3, GET k (RESP3 connection) pipelined — the GET
+ * must not run before the SET. A db or protocol switch with requests in flight holds the client
+ * (FC_SESS_DRAIN) until they complete. */
+Test(test_proxy, protocol_switch_keeps_request_order)
 {
     static fc_proc up, px;
     start_up(&up, NULL);
