@@ -453,6 +453,11 @@ int fc_conf_validate(const fc_conf *c, char *err, size_t errlen)
         snprintf(err, errlen, "driver is redis but [redis] host is empty");
         return -1;
     }
+    if (c->driver == FC_DRIVER_REDIS && c->redis_db >= c->databases) {
+        snprintf(err, errlen, "[redis] db %d is not below [server] databases (%d)", c->redis_db,
+                 c->databases);
+        return -1;
+    }
     return 0;
 }
 

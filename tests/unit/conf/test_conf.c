@@ -796,6 +796,13 @@ Test(conf, validate_rules)
     c.driver = FC_DRIVER_MEMORY;
     cr_assert_eq(fc_conf_validate(&c, err, sizeof(err)), 0, "host only matters for redis");
 
+    fc_conf_defaults(&c);
+    c.driver = FC_DRIVER_REDIS;
+    c.redis_db = 16;
+    validate_fails(&c, "[redis] db 16 is not below [server] databases (16)");
+    c.databases = 17;
+    cr_assert_eq(fc_conf_validate(&c, err, sizeof(err)), 0, "%s", err);
+
     /* Structs filled by hand are range-checked too. */
     fc_conf_defaults(&c);
     c.databases = 0;
