@@ -58,7 +58,7 @@ BIN       := $(OUT)/fastcached
 UNIT_BIN  := $(OUT)/unit_tests
 INTEG_BIN := $(OUT)/integration_tests
 
-.PHONY: all debug asan run test check bench fuzz depcheck format clean deps tests-built
+.PHONY: all debug asan run test check valgrind bench fuzz depcheck format clean deps tests-built
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -109,6 +109,11 @@ check: deps
 	@$(MAKE) --no-print-directory CFG=asan tests-built
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ./scripts/run-tests.sh build/asan
+
+# The integration suite against the debug daemon under valgrind memcheck (slow; not in CI).
+valgrind: deps
+	@$(MAKE) --no-print-directory CFG=debug tests-built
+	FASTCACHED_BIN=$(CURDIR)/scripts/valgrind-fastcached.sh ./build/debug/integration_tests --jobs 1
 
 bench:
 	@./scripts/deps.sh bench

@@ -231,13 +231,13 @@ static bool check_reply(int c, int seq, int kind, const char *rep, bool restarte
         cr_assert_str_eq(rep, "+OK\r\n", "client %d SET %d", c, seq);
     } else if (kind == 1) {
         int n = snprintf(want, sizeof(want), "%d", seq);
-        char full[80];
+        char full[96];
         snprintf(full, sizeof(full), "$%d\r\n%s\r\n", n, want);
         if (!(restarted && strcmp(rep, "$-1\r\n") == 0))
             cr_assert_str_eq(rep, full, "client %d GET %d got another reply", c, seq);
     } else {
         snprintf(want, sizeof(want), "u:%d:%d", c, seq);
-        char full[80];
+        char full[96];
         snprintf(full, sizeof(full), "$%zu\r\n%s\r\n", strlen(want), want);
         cr_assert_str_eq(rep, full, "client %d ECHO %d got another reply", c, seq);
     }
