@@ -720,5 +720,7 @@ fc_backend *fc_backend_redis_new(uv_loop_t *loop, fc_core *core, const fc_conf *
     fc_buf_init(&b->frame, 0);
     b->prefix = conf->redis_key_prefix;
     b->plen = strlen(conf->redis_key_prefix);
+    /* Connect one upstream connection now, so an upstream that is down is logged at start. */
+    conn_for(b, conf->redis_db, 2, 0);
     return &b->base;
 }

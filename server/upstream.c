@@ -110,6 +110,21 @@ static void attempt_failed(fc_upstream *u, const char *why);
 
 /* ---- small helpers ---- */
 
+/* "host:port" or the unix socket path, for log lines. */
+typedef struct where_buf {
+    char s[300];
+} where_buf;
+
+static where_buf where(const fc_upstream *u)
+{
+    where_buf w;
+    if (u->o.unixsocket && u->o.unixsocket[0])
+        snprintf(w.s, sizeof(w.s), "%s", u->o.unixsocket);
+    else
+        snprintf(w.s, sizeof(w.s), "%s:%d", u->o.host ? u->o.host : "?", u->o.port);
+    return w;
+}
+
 static void list_push(req_list *l, req *r)
 {
     r->next = NULL;
@@ -310,9 +325,9 @@ static void attempt_failed(fc_upstream *u, const char *why)
     /* A persistent cause (server down, wrong password) is a warning once, then verbose. */
     if (strcmp(why, u->warned) != 0) {
         snprintf(u->warned, sizeof(u->warned), "%s", why);
-        fc_log_warning("upstream: connection attempt failed: %s", why);
+        fc_log_warning("upstream %s db %d: connection attempt failed: %s", where(u).s, u->o.db, why);
     } else {
-        fc_log_verbose("upstream: connection attempt failed: %s", why);
+        fc_log_verbose("upstream %s db %d: connection attempt failed: %s", where(u).s, u->o.db, why);
     }
     if (why != u->last_error)
         set_error(u, why);
@@ -330,7 +345,7 @@ static void conn_lost(fc_upstream *u, int status, const char *why)
     }
     if (why)
         set_error(u, why);
-    fc_log_warning("upstream: connection lost: %s", u->last_error);
+    fc_log_warning("upstream %s db %d: connection lost: %s", where(u).s, u->o.db, u->last_error);
     req_list l = reset_attempt(u);
     schedule_reconnect(u);
     fail_list(u, l, status, true);
@@ -450,7 +465,7 @@ static void become_ready(fc_upstream *u)
     u->st = ST_READY;
     u->attempts = 0;
     u->warned[0] = 0;
-    fc_log_verbose("upstream: connected");
+    fc_log_verbose("upstream %s db %d: connected", where(u).s, u->o.db);
     want_flush(u);
 }
 
