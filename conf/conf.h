@@ -34,6 +34,10 @@ typedef struct fc_conf {
     int databases;               /* 1..1024, default 16 */
     uint64_t proto_max_bulk_len; /* default 512mb; k/m/g suffixes */
     uint64_t client_query_buffer_limit; /* default 1gb */
+    uint64_t client_output_buffer_limit; /* default 256mb; pending replies past it close a client */
+    int64_t tcp_keepalive;       /* SO_KEEPALIVE interval in seconds; 0 = off; default 300 */
+    char pidfile[FC_CONF_STR];   /* written at start, removed at exit; empty: none */
+    char logfile[FC_CONF_STR];   /* log destination (append); empty: stderr */
     /* [cache] */
     fc_driver driver;            /* memory | redis */
     int64_t ttl;                 /* default TTL seconds for writes without one; 0 = none */

@@ -152,7 +152,7 @@ Test(conf, names)
 Test(conf, key_table)
 {
     const char *s, *n;
-    cr_assert_eq(fc_conf_key_count(), 20);
+    cr_assert_eq(fc_conf_key_count(), 24);
     cr_assert(fc_conf_key_at(0, &s, &n));
     cr_assert_str_eq(s, "server");
     cr_assert_str_eq(n, "bind");
