@@ -15,12 +15,70 @@
 #define READ_CHUNK (16 * 1024)
 #define KEEP_BUF (64 * 1024) /* buffers shrink back to this when idle */
 #define MAX_PENDING 1024      /* proxied requests in flight per client before reading pauses */
+#define SOFT_OUT_MAX (8u * 1024 * 1024) /* the soft output threshold never exceeds this */
 
 static void flush(fc_client *c);
 static void on_ready(void *owner);
 static void process_input(fc_client *c);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void after_batch(fc_client *c);
+
+size_t fc_client_pending_output(const fc_client *c)
+{
+    size_t n = c->out.len + c->wbuf.len;
+    if (!fc_replyq_empty(&c->q))
+        n += fc_replyq_bytes(&c->q);
+    return n;
+}
+
+static size_t soft_output_limit(const fc_client *c)
+{
+    uint64_t half = c->srv->conf->client_output_buffer_limit / 2;
+    return half < SOFT_OUT_MAX ? (size_t)half : SOFT_OUT_MAX;
+}
+
+/* Closes the client when `pending` bytes of output exceed the limit. True if it did. */
+static bool close_if_over_limit(fc_client *c, size_t pending)
+{
+    uint64_t limit = c->srv->conf->client_output_buffer_limit;
+    if (pending <= limit || c->closing)
+        return false;
+    fc_log_warning("Closing client id=%llu addr=%s: %zu bytes of output pending, over "
+                   "client_output_buffer_limit (%llu)",
+                   (unsigned long long)c->sess.id, c->sess.addr, pending,
+                   (unsigned long long)limit);
+    fc_client_close(c);
+    return true;
+}
+
+/* Reading may go on: nothing holds it (pending slots, barrier, backlog, close, shutdown). */
+static bool may_read(const fc_client *c)
+{
+    return !c->paused && !c->out_paused && !c->closing && !c->srv->stopping &&
+           !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY);
+}
+
+/* After a write made progress: resumes reading once the backlog is below the soft threshold. */
+static void maybe_resume_output(fc_client *c)
+{
+    if (!c->out_paused || fc_client_pending_output(c) >= soft_output_limit(c))
+        return;
+    c->out_paused = false;
+    if (may_read(c))
+        uv_read_start(&c->h.stream, on_alloc, on_read);
+}
+
+void fc_client_stop_reading(fc_client *c)
+{
+    if (!c->closing)
+        uv_read_stop(&c->h.stream);
+}
+
+bool fc_client_drained(const fc_client *c)
+{
+    return c->closing || (!c->writing && c->out.len == 0 && fc_replyq_empty(&c->q));
+}
 
 fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type)
 {
@@ -82,10 +140,13 @@ static void on_ready(void *owner)
     }
     if (c->in_process)
         return; /* completed synchronously inside dispatch: the parse loop goes on by itself */
-    if (c->paused && c->q.pending < MAX_PENDING / 2 && !(c->sess.flags & FC_SESS_HOLD)) {
+    if (close_if_over_limit(c, c->out.len + c->wbuf.len))
+        return;
+    if (c->paused && c->q.pending < MAX_PENDING / 2 && !(c->sess.flags & FC_SESS_HOLD) &&
+        !c->srv->stopping) {
         c->paused = false;
         process_input(c);
-        if (!c->paused && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY))
+        if (may_read(c))
             uv_read_start(&c->h.stream, on_alloc, on_read);
     }
     fc_server_mark_dirty(c->srv, c);
@@ -94,6 +155,8 @@ static void on_ready(void *owner)
 void fc_client_flush(fc_client *c)
 {
     flush(c);
+    if (!c->closing)
+        maybe_resume_output(c);
 }
 
 void fc_client_close(fc_client *c)
@@ -216,6 +279,9 @@ static void process_input(fc_client *c)
         }
         fc_request req = {c->argv, (int)c->parser.argc, c->parser.inline_req ? NULL : base, used};
         fc_dispatch(&c->srv->core, &c->sess, &c->q, &req, now);
+        /* out + wbuf only: the slots are counted once per batch (walking them is O(slots)). */
+        if (close_if_over_limit(c, c->out.len + c->wbuf.len))
+            break;
     }
     c->in_process = false;
     fc_buf_consume(&c->in, off);
@@ -237,14 +303,29 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->in.len += (size_t)nread;
     c->srv->core.stats.net_in += (uint64_t)nread;
     process_input(c);
+    after_batch(c);
+    if (c->srv->core.shutdown_requested)
+        fc_server_stop(c->srv);
+}
+
+/* Sends the batch's replies, then applies the output limits and stops reading if needed. */
+static void after_batch(fc_client *c)
+{
+    if (c->closing)
+        return;
     c->sess.qbuf = c->in.len;
     c->sess.qbuf_free = c->in.cap - c->in.len;
     c->sess.obuf = c->out.len + c->wbuf.len;
-    if ((c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY) || c->paused)
-        uv_read_stop(&c->h.stream);
     flush(c);
-    if (c->srv->core.shutdown_requested)
-        fc_server_stop(c->srv);
+    if (c->closing)
+        return;
+    size_t pending = fc_client_pending_output(c);
+    if (close_if_over_limit(c, pending))
+        return;
+    if (pending >= soft_output_limit(c))
+        c->out_paused = true;
+    if (!may_read(c))
+        uv_read_stop(&c->h.stream);
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -260,6 +341,8 @@ static void on_write(uv_write_t *req, int status)
     }
     fc_buf_shrink(&c->wbuf, KEEP_BUF);
     flush(c);
+    if (!c->closing)
+        maybe_resume_output(c);
 }
 
 /* Sends what is in out: try_write first, the rest through uv_write after a buffer swap. */
@@ -308,7 +391,8 @@ int fc_client_start(fc_client *c)
     fill_addrs(c);
     if (!(c->sess.flags & FC_SESS_UNIX)) {
         uv_tcp_nodelay(&c->h.tcp, 1);
-        uv_tcp_keepalive(&c->h.tcp, 1, 300);
+        if (c->srv->conf->tcp_keepalive > 0)
+            uv_tcp_keepalive(&c->h.tcp, 1, (unsigned)c->srv->conf->tcp_keepalive);
     }
     return uv_read_start(&c->h.stream, on_alloc, on_read);
 }

@@ -7,6 +7,12 @@
  * uv_try_write, and what the kernel does not take is handed to uv_write, after swapping `out`
  * with `wbuf` so new replies never touch the bytes of a write in flight.
  *
+ * Output limits: the pending output (out + wbuf + reply slots) is checked after every command and
+ * every completion; past conf->client_output_buffer_limit the client is closed with a warning.
+ * After a read batch whose replies leave more than the soft threshold (half the limit, at most
+ * 8 MB) unsent, reading stops (out_paused) until the writes drain below it: a client that
+ * pipelines faster than it reads is slowed down instead of growing the daemon's memory.
+ *
  * Ownership: the client owns its buffers; a uv_write buffer (wbuf) belongs to its request until
  * write_cb; the struct embeds its libuv handle and is freed only after close_cb AND after its last
  * pending reply slot completed (a proxied request may outlive the connection).
@@ -44,6 +50,7 @@ typedef struct fc_client {
     bool closing;
     bool handle_closed; /* close_cb ran; freed once no reply slot is pending */
     bool paused;        /* reading stopped: too many replies pending, or a barrier */
+    bool out_paused;    /* reading stopped: unsent output above the soft threshold */
     bool in_process;    /* inside the parse loop (completions must not re-enter it) */
     bool dirty;         /* queued on the server's flush list */
     struct fc_client *dirty_next;
@@ -69,5 +76,14 @@ void fc_client_flush(fc_client *c);
 
 /* Closes the connection; memory is released in the close callback. Idempotent. */
 void fc_client_close(fc_client *c);
+
+/* Shutdown: stops reading requests; replies already computed are still sent. */
+void fc_client_stop_reading(fc_client *c);
+
+/* True when every computed reply was written and none is pending (shutdown may close it). */
+bool fc_client_drained(const fc_client *c);
+
+/* Bytes of replies not yet written to the socket: out + wbuf + reply slots. */
+size_t fc_client_pending_output(const fc_client *c);
 
 #endif

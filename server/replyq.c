@@ -78,6 +78,14 @@ bool fc_replyq_empty(const fc_replyq *q)
     return q->head == NULL;
 }
 
+size_t fc_replyq_bytes(const fc_replyq *q)
+{
+    size_t n = 0;
+    for (const fc_slot *s = q->head; s; s = s->next)
+        n += s->buf.len;
+    return n;
+}
+
 void fc_slot_complete(fc_slot *s)
 {
     fc_replyq *q = s->q;

@@ -56,4 +56,8 @@ void fc_slot_complete(fc_slot *s);
 /* True if no slot is queued (replies go straight to out). */
 bool fc_replyq_empty(const fc_replyq *q);
 
+/* Bytes held in queued slots (completed replies waiting behind a pending one, and what pending
+ * producers wrote so far). Walks the queue: O(slots). */
+size_t fc_replyq_bytes(const fc_replyq *q);
+
 #endif

@@ -17,12 +17,15 @@
 #include "server/backend_redis.h"
 #include "server/client.h"
 #include "server/log.h"
+#include "server/reload.h"
 #include "server/util.h"
 
 #define CRON_MS 100
 #define CRON_BUDGET_NS (1000 * 1000)
 #define EXPIRE_STEP 64
 #define REHASH_STEP 128
+#define SHUTDOWN_GRACE_MS 1500 /* how long a stop waits for computed replies to be written */
+#define DRAIN_POLL_MS 10
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -162,7 +165,7 @@ void fc_server_mark_dirty(fc_server *srv, fc_client *c)
     c->dirty = true;
     c->dirty_next = srv->dirty;
     srv->dirty = c;
-    if (!srv->stopping)
+    if (!srv->stopped)
         uv_check_start(&srv->flusher, on_flush_check);
 }
 
@@ -181,6 +184,10 @@ void fc_server_unmark_dirty(fc_server *srv, fc_client *c)
 static void on_signal(uv_signal_t *h, int signum)
 {
     fc_server *srv = h->data;
+    if (signum == SIGHUP) {
+        fc_reload(srv);
+        return;
+    }
     fc_log_warning("Received %s, scheduling shutdown...", signum == SIGINT ? "SIGINT" : "SIGTERM");
     fc_server_stop(srv);
 }
@@ -219,7 +226,9 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
     srv->flusher.data = srv;
     uv_signal_init(loop, &srv->sigint);
     uv_signal_init(loop, &srv->sigterm);
-    srv->sigint.data = srv->sigterm.data = srv;
+    uv_signal_init(loop, &srv->sighup);
+    uv_timer_init(loop, &srv->drain);
+    srv->sigint.data = srv->sigterm.data = srv->sighup.data = srv->drain.data = srv;
     if (r != 0) {
         fc_server_stop(srv);
         uv_run(loop, UV_RUN_DEFAULT);
@@ -227,6 +236,7 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
     }
     uv_signal_start(&srv->sigint, on_signal, SIGINT);
     uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&srv->sighup, on_signal, SIGHUP);
     uv_timer_start(&srv->cron, on_cron, CRON_MS, 0);
     return 0;
 }
@@ -254,15 +264,17 @@ static void close_if_open(uv_handle_t *h)
         uv_close(h, NULL);
 }
 
-void fc_server_stop(fc_server *srv)
+void fc_server_set_reload(fc_server *srv, fc_conf *conf, int argc, char **argv)
 {
-    if (srv->stopping)
-        return;
-    srv->stopping = true;
-    for (int i = 0; i < srv->nlisteners; i++)
-        close_if_open((uv_handle_t *)&srv->listeners[i]);
-    if (srv->has_unix)
-        close_if_open((uv_handle_t *)&srv->unix_listener);
+    srv->live_conf = conf;
+    srv->argc = argc;
+    srv->argv = argv;
+}
+
+/* The end of a stop: every connection and handle closed, so the loop runs out. */
+static void finish_stop(fc_server *srv)
+{
+    srv->stopped = true;
     while (srv->core.sessions)
         fc_client_close(FC_CLIENT_OF(srv->core.sessions));
     if (srv->core.backend) {
@@ -274,6 +286,45 @@ void fc_server_stop(fc_server *srv)
     close_if_open((uv_handle_t *)&srv->flusher);
     close_if_open((uv_handle_t *)&srv->sigint);
     close_if_open((uv_handle_t *)&srv->sigterm);
+    close_if_open((uv_handle_t *)&srv->sighup);
+    close_if_open((uv_handle_t *)&srv->drain);
+}
+
+static bool all_drained(fc_server *srv)
+{
+    for (fc_session *s = srv->core.sessions; s; s = s->next)
+        if (!fc_client_drained(FC_CLIENT_OF(s)))
+            return false;
+    return true;
+}
+
+static void on_drain(uv_timer_t *t)
+{
+    fc_server *srv = t->data;
+    bool done = all_drained(srv);
+    if (!done && uv_now(srv->loop) < srv->drain_deadline)
+        return;
+    if (!done)
+        fc_log_warning("Closing the clients whose replies could not be sent within %d ms",
+                       SHUTDOWN_GRACE_MS);
+    uv_timer_stop(t);
+    finish_stop(srv);
+}
+
+void fc_server_stop(fc_server *srv)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    for (int i = 0; i < srv->nlisteners; i++)
+        close_if_open((uv_handle_t *)&srv->listeners[i]);
+    if (srv->has_unix)
+        close_if_open((uv_handle_t *)&srv->unix_listener);
+    for (fc_session *s = srv->core.sessions; s; s = s->next)
+        fc_client_stop_reading(FC_CLIENT_OF(s));
+    uv_update_time(srv->loop);
+    srv->drain_deadline = uv_now(srv->loop) + SHUTDOWN_GRACE_MS;
+    uv_timer_start(&srv->drain, on_drain, 0, DRAIN_POLL_MS);
 }
 
 void fc_server_deinit(fc_server *srv)

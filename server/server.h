@@ -5,6 +5,10 @@
  * Lifecycle: fc_server_init() binds and listens; fc_server_run() runs the loop until SIGINT,
  * SIGTERM or SHUTDOWN, then closes every handle so uv_loop_close() succeeds; fc_server_deinit()
  * frees the rest.
+ *
+ * Stopping drains: the listeners close and no client is read any more, but replies already
+ * computed are still written, for up to SHUTDOWN_GRACE_MS (server.c); then every connection is
+ * closed. SIGHUP reloads the config file (server/reload.h) when fc_server_set_reload was called.
  */
 #ifndef FC_SERVER_SERVER_H
 #define FC_SERVER_SERVER_H
@@ -26,8 +30,14 @@ typedef struct fc_server {
     uv_timer_t cron;
     uv_check_t flusher;          /* flushes clients whose replies completed during this turn */
     struct fc_client *dirty;     /* those clients, linked through dirty_next */
-    uv_signal_t sigint, sigterm;
-    bool stopping;
+    uv_signal_t sigint, sigterm, sighup;
+    bool stopping;               /* draining: no accepts, no reads, pending writes go on */
+    bool stopped;                /* every handle closed (or closing) */
+    uv_timer_t drain;            /* polls the clients while draining */
+    uint64_t drain_deadline;     /* uv_now() value at which the drain gives up */
+    fc_conf *live_conf;          /* the same struct as conf, writable, for SIGHUP (or NULL) */
+    int argc;                    /* the command line, to re-read the file with its flags */
+    char **argv;
     int expire_db; /* next db for the active expiry cycle */
 } fc_server;
 
@@ -44,8 +54,14 @@ void fc_server_mark_dirty(fc_server *srv, struct fc_client *c);
 /* Removes the client from the flush queue (before it is freed). */
 void fc_server_unmark_dirty(fc_server *srv, struct fc_client *c);
 
-/* Starts a clean stop: no more accepts, clients closed, handles closed. Idempotent. */
+/* Starts a clean stop: no more accepts, clients drained (bounded) then closed, handles closed.
+ * Idempotent. */
 void fc_server_stop(fc_server *srv);
+
+/* Enables SIGHUP reload: conf must be the struct given to fc_server_init (the server writes the
+ * runtime settings into it); argc/argv are the command line it came from and must outlive the
+ * server. Call after fc_server_init. */
+void fc_server_set_reload(fc_server *srv, fc_conf *conf, int argc, char **argv);
 
 void fc_server_deinit(fc_server *srv);
 
