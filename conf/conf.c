@@ -31,6 +31,7 @@ _Static_assert(sizeof(fc_loglevel) == sizeof(int), "enums are stored as int");
 
 static const char *const driver_names[] = {"memory", "redis", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
+static const char *const yes_no_names[] = {"no", "yes", NULL}; /* indexed by value */
 
 /* ---- field access ---------------------------------------------------------------------- */
 
@@ -243,7 +244,32 @@ static int set_enum(fc_conf *c, const fc_conf_key *k, const char *v, char *err, 
     return -1;
 }
 
+/* unixsocketperm: octal digits as Redis's unixsocketperm (e.g. 700 or 0770). */
+static int set_octal(fc_conf *c, const fc_conf_key *k, const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+    int64_t x = 0;
+    if (n == 0 || n > 12 || strspn(v, "01234567") != n) {
+        snprintf(err, errlen, "invalid %s '%s' (expected octal permissions such as 700 or 0770)",
+                 k->name, v);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        x = x * 8 + (v[i] - '0');
+    if (x < k->min || x > k->max) {
+        snprintf(err, errlen, "%s must be between 0 and 0777 (got %s)", k->name, v);
+        return -1;
+    }
+    store_int(c, k, x);
+    return 0;
+}
+
 /* ---- printers -------------------------------------------------------------------------- */
+
+static void print_octal(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
+{
+    snprintf(out, len, "%04" PRIo64, load_int(c, k));
+}
 
 static void print_int(const fc_conf *c, const fc_conf_key *k, char *out, size_t len)
 {
@@ -335,6 +361,18 @@ const fc_conf_key fc_conf_keys[] = {
      NULL, "file to write the process id to; empty for none"},
     {"server", "logfile", "--logfile", "", set_str, print_str, 0, FC_CONF_STR - 1, F(logfile),
      NULL, "log file (appended, reopened on SIGHUP); empty for stderr"},
+    {"server", "requirepass", "--requirepass", "", set_str, print_secret, 0, FC_CONF_STR - 1,
+     F(requirepass), NULL, "password clients must AUTH with; empty for none"},
+    {"server", "protected_mode", "--protected-mode", "yes", set_enum, print_enum, 0, 1,
+     F(protected_mode), yes_no_names,
+     "yes: without requirepass, only loopback and unix socket clients are accepted"},
+    {"server", "unixsocketperm", "--unixsocketperm", "0", set_octal, print_octal, 0, 0777,
+     F(unixsocketperm), NULL, "octal permissions of the unix socket; 0 leaves them as created"},
+    {"server", "rename_commands", "--rename-commands", "", fc_conf_set_renames,
+     fc_conf_print_renames, 0, 0, F(renames), NULL,
+     "cmd:newname or cmd:\"\" (disabled) for config flushall flushdb invalidate shutdown"},
+    {"server", "invalidate_all", "--invalidate-all", "yes", set_enum, print_enum, 0, 1,
+     F(invalidate_all), yes_no_names, "no: INVALIDATE * (whole keyspace) is refused"},
     {"cache", "driver", "--driver", "memory", set_enum, print_enum, 0, 1, F(driver),
      driver_names, "memory or redis"},
     {"cache", "ttl", "--ttl", "none", set_ttl, print_ttl, 0, INT32_MAX, F(ttl), NULL,
@@ -434,13 +472,17 @@ int fc_conf_validate(const fc_conf *c, char *err, size_t errlen)
 {
     for (size_t i = 0; i < fc_conf_nkeys; i++) {
         const fc_conf_key *k = &fc_conf_keys[i];
-        if (k->set == set_str || k->set == set_bind)
+        if (k->set == set_str || k->set == set_bind || k->set == fc_conf_set_renames)
             continue;
         char raw[32];
         int64_t v = load_int(c, k);
         snprintf(raw, sizeof(raw), "%" PRId64, v);
         if (range_check(k, v, raw, err, errlen) < 0)
             return -1;
+    }
+    if (c->nrenames < 0 || c->nrenames > FC_CONF_MAX_RENAMES) {
+        snprintf(err, errlen, "nrenames must be between 0 and %d", FC_CONF_MAX_RENAMES);
+        return -1;
     }
     if (c->nbind < 0 || c->nbind > FC_CONF_MAX_BIND) {
         snprintf(err, errlen, "nbind must be between 0 and %d", FC_CONF_MAX_BIND);

@@ -22,6 +22,15 @@
 typedef enum { FC_DRIVER_MEMORY = 0, FC_DRIVER_REDIS = 1 } fc_driver;
 typedef enum { FC_LOG_DEBUG = 0, FC_LOG_VERBOSE, FC_LOG_NOTICE, FC_LOG_WARNING } fc_loglevel;
 
+/* One entry of [server] rename_commands: `from` (lower case, one of the renamable commands)
+ * answers as an unknown command; `to` (lower case) runs it instead, or "" = disabled. */
+#define FC_CONF_MAX_RENAMES 8
+#define FC_CONF_CMD_NAME 33 /* command names of at most 32 bytes, NUL-terminated */
+typedef struct fc_conf_rename {
+    char from[FC_CONF_CMD_NAME];
+    char to[FC_CONF_CMD_NAME];
+} fc_conf_rename;
+
 typedef struct fc_conf {
     /* [server] */
     char bind[FC_CONF_MAX_BIND][FC_CONF_STR]; /* "bind = 127.0.0.1 ::1": space separated */
@@ -38,6 +47,13 @@ typedef struct fc_conf {
     int64_t tcp_keepalive;       /* SO_KEEPALIVE interval in seconds; 0 = off; default 300 */
     char pidfile[FC_CONF_STR];   /* written at start, removed at exit; empty: none */
     char logfile[FC_CONF_STR];   /* log destination (append); empty: stderr */
+    /* [server] access control (README "Security and limits") */
+    char requirepass[FC_CONF_STR]; /* AUTH password of the default user; empty: none */
+    int protected_mode;          /* 1 (yes): no requirepass => only loopback/unix clients */
+    int unixsocketperm;          /* 0..0777: chmod of the unix socket; 0 = as created */
+    fc_conf_rename renames[FC_CONF_MAX_RENAMES]; /* rename_commands, in the order given */
+    int nrenames;
+    int invalidate_all;          /* 1 (yes): INVALIDATE with an all-'*' pattern is allowed */
     /* [cache] */
     fc_driver driver;            /* memory | redis */
     int64_t ttl;                 /* default TTL seconds for writes without one; 0 = none */

@@ -51,4 +51,10 @@ const fc_conf_key *fc_conf_key_by_flag(const char *flag, size_t len);
 /* True when name[0..len) is one of the sections of the table. */
 bool fc_conf_section_known(const char *name, size_t len);
 
+/* [server] rename_commands (rename.c): "cmd:newname cmd:\"\" ..." into c->renames, all or
+ * nothing; and back into that syntax. */
+int fc_conf_set_renames(fc_conf *c, const fc_conf_key *k, const char *value, char *err,
+                        size_t errlen);
+void fc_conf_print_renames(const fc_conf *c, const fc_conf_key *k, char *out, size_t len);
+
 #endif

@@ -155,6 +155,8 @@ static int mb_header(fc_resp_parser *p, const char *buf, size_t len, size_t *use
     long long ll;
     if (!fc_parse_ll(buf + 1, cr - 1, &ll) || (ll > 0 && (uint64_t)ll > p->max_multibulk))
         return fail(p, "Protocol error: invalid multibulk length");
+    if (p->unauth && ll > FC_RESP_UNAUTH_MAX_MULTIBULK)
+        return fail(p, "Protocol error: unauthenticated multibulk length");
     p->pos = cr + 2;
     if (ll <= 0) {
         *used = p->pos;
@@ -198,6 +200,8 @@ static int bulk_header(fc_resp_parser *p, const char *buf, size_t len)
     if (cr < start || !fc_parse_ll(buf + start, cr - start, &ll) || ll < 0 ||
         (uint64_t)ll > p->max_bulk)
         return fail(p, "Protocol error: invalid bulk length");
+    if (p->unauth && ll > FC_RESP_UNAUTH_MAX_BULK)
+        return fail(p, "Protocol error: unauthenticated bulk length");
     p->pos = cr + 2;
     /* Spans are 32-bit offsets: a frame beyond 4 GiB cannot be described. */
     if (p->pos > UINT32_MAX || (uint64_t)ll + 2 > (uint64_t)UINT32_MAX - p->pos)

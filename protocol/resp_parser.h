@@ -31,11 +31,18 @@ typedef struct fc_span {
 #define FC_RESP_DEFAULT_MAX_BULK (512ull * 1024 * 1024) /* proto-max-bulk-len */
 #define FC_RESP_MAX_INLINE (64 * 1024)                   /* PROTO_INLINE_MAX_SIZE */
 #define FC_RESP_MAX_MULTIBULK 2147483647ull /* INT_MAX: Redis 7.0 rejects counts above this */
+#define FC_RESP_UNAUTH_MAX_MULTIBULK 10    /* before AUTH (Redis 7.0) */
+#define FC_RESP_UNAUTH_MAX_BULK 16384       /* before AUTH (Redis 7.0) */
 
 typedef struct fc_resp_parser {
     /* Limits, settable after init. */
     uint64_t max_bulk;      /* largest accepted bulk length (inclusive) */
     uint64_t max_multibulk; /* largest accepted multibulk count (inclusive) */
+    /* Redis's limits for a client that has not authenticated yet, set by the caller before each
+     * call: a multibulk count above FC_RESP_UNAUTH_MAX_MULTIBULK fails with "Protocol error:
+     * unauthenticated multibulk length", a bulk above FC_RESP_UNAUTH_MAX_BULK with
+     * "Protocol error: unauthenticated bulk length" (each after the usual validity checks). */
+    bool unauth;
     /* Result of the last FC_RESP_OK: argv[0..argc) are spans into the buffer. */
     fc_span *argv;
     size_t argc;

@@ -263,6 +263,9 @@ static void process_input(fc_client *c)
         }
         size_t used = 0;
         char *base = c->in.data + off;
+        /* Redis's smaller frame limits until AUTH (an AUTH earlier in the batch lifts them). */
+        c->parser.unauth = !(c->sess.flags & FC_SESS_AUTHED) &&
+                           fc_core_auth_required(&c->srv->core, &c->sess);
         fc_resp_status st = fc_resp_parse(&c->parser, base, c->in.len - off, &used);
         if (st == FC_RESP_AGAIN)
             break;

@@ -1,6 +1,10 @@
 /*
  * cmd_conn — connection commands: PING, ECHO, QUIT, RESET, HELLO and CLIENT.
  *
+ * HELLO ... AUTH authenticates through cmd_auth.c's check; on a session that must still
+ * authenticate, HELLO without a valid AUTH is refused (after its options were parsed: a SETNAME
+ * takes effect anyway, as in Redis 7.0).
+ *
  * HELLO switches the session between RESP2 and RESP3 (node-redis 6 and ioredis 6 open with
  * HELLO 3). fastcached identifies itself as Redis 7.0.15 here and in INFO, because clients gate
  * features on that version; INFO also carries fastcached_version.
@@ -54,6 +58,7 @@ void cmd_reset(fc_cmd_ctx *c)
     c->sess->db = cf->driver == FC_DRIVER_REDIS ? cf->redis_db : 0;
     c->sess->proto = 2;
     set_str(&c->sess->name, NULL, 0);
+    fc_core_default_auth(c->core, c->sess); /* as Redis: RESET de-authenticates */
     fc_resp_simple(c->out, "RESET", 5);
 }
 
@@ -129,8 +134,13 @@ void cmd_hello(fc_cmd_ctx *c)
             return;
         }
     }
-    if (user && !fc_eq_word(user->p, user->len, "default")) {
-        fc_reply_err(c, "WRONGPASS invalid username-password pair or user is disabled.");
+    if (user && !fc_auth_check(c, user, user + 1))
+        return;
+    if (fc_core_auth_required(c->core, c->sess)) {
+        fc_reply_err(c, "NOAUTH HELLO must be called with the client already authenticated, "
+                        "otherwise the HELLO AUTH <user> <pass> option can be used to "
+                        "authenticate the client and select the RESP protocol version at the "
+                        "same time");
         return;
     }
     if (ver)

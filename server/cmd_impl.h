@@ -32,6 +32,13 @@ bool fc_arg_ll(fc_cmd_ctx *c, int i, long long *out);
 /* True if argv[i] equals the lower-case word, ASCII case-insensitively. */
 bool fc_arg_is(const fc_cmd_ctx *c, int i, const char *word);
 
+/* True when given[0..glen) equals secret[0..slen), in time that depends on glen only (no early
+ * exit on the first differing byte, secret's length not observable). */
+bool fc_secure_equal(const char *given, size_t glen, const char *secret, size_t slen);
+/* Checks user/pass against the default user (cmd_auth.c). On success marks the session
+ * authenticated and returns true; otherwise replies WRONGPASS and returns false. */
+bool fc_auth_check(fc_cmd_ctx *c, const fc_arg *user, const fc_arg *pass);
+
 /* Absolute expiry for a write that names none: now + default TTL, or FC_NO_EXPIRE. */
 int64_t fc_default_expire(const fc_cmd_ctx *c);
 
@@ -46,6 +53,6 @@ fc_cmd_fn cmd_del, cmd_exists, cmd_touch, cmd_dbsize, cmd_keys, cmd_scan, cmd_ty
     cmd_expireat, cmd_pexpireat, cmd_persist;
 /* Connection and server (cmd_conn.c, cmd_server.c, cmd_info.c). */
 fc_cmd_fn cmd_ping, cmd_echo, cmd_quit, cmd_hello, cmd_client, cmd_command, cmd_info,
-    cmd_config, cmd_time, cmd_shutdown, cmd_function, cmd_reset, cmd_lastsave;
+    cmd_config, cmd_time, cmd_shutdown, cmd_function, cmd_reset, cmd_lastsave, cmd_auth;
 
 #endif

@@ -4,10 +4,17 @@
  *
  * The table is sorted by name so lookup is a binary search with no mutable global index. Adding a
  * command is one row here and one handler in its family file.
+ *
+ * Before a known command with a valid arity runs, two gates (Redis checks AUTH after the
+ * unknown-command and arity errors too): -NOAUTH for a session that must authenticate first
+ * (rows without FC_CMD_NO_AUTH), and [server] invalidate_all = no for INVALIDATE '*'. With
+ * [server] rename_commands, lookup goes through the small table resolved at start; without it,
+ * the only cost is one test of core->nrenames.
  */
 #include "server/commands.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -19,10 +26,13 @@
 #define W FC_CMD_WRITE
 #define L FC_CMD_LOCAL
 #define F FC_CMD_FAST
+#define NA FC_CMD_NO_AUTH
 
 /* Sorted by name (strcmp order); checked by a unit test. */
 static const fc_command table[] = {
     {"append", 3, W, 1, 1, 1, cmd_append, "write denyoom fast", FC_PX_CREATE},
+    {"auth", -2, L | F | NA, 0, 0, 0, cmd_auth, "noscript loading stale fast no_auth allow_busy",
+     FC_PX_FORWARD},
     {"client", -2, L, 0, 0, 0, cmd_client, "noscript loading stale", FC_PX_FORWARD},
     {"command", -1, L, 0, 0, 0, cmd_command, "loading stale", FC_PX_FORWARD},
     {"config", -2, L, 0, 0, 0, cmd_config, "admin noscript loading stale", FC_PX_FORWARD},
@@ -43,7 +53,7 @@ static const fc_command table[] = {
     {"getex", -2, W | F, 1, 1, 1, cmd_getex, "write fast", FC_PX_FORWARD},
     {"getrange", 4, R, 1, 1, 1, cmd_getrange, "readonly", FC_PX_FORWARD},
     {"getset", 3, W | F, 1, 1, 1, cmd_getset, "write denyoom fast", FC_PX_GETSET},
-    {"hello", -1, L | F, 0, 0, 0, cmd_hello, "noscript loading stale fast no_auth", FC_PX_FORWARD},
+    {"hello", -1, L | F | NA, 0, 0, 0, cmd_hello, "noscript loading stale fast no_auth", FC_PX_FORWARD},
     {"incr", 2, W | F, 1, 1, 1, cmd_incr, "write denyoom fast", FC_PX_CREATE},
     {"incrby", 3, W | F, 1, 1, 1, cmd_incrby, "write denyoom fast", FC_PX_CREATE},
     {"incrbyfloat", 3, W | F, 1, 1, 1, cmd_incrbyfloat, "write denyoom fast", FC_PX_CREATE},
@@ -61,11 +71,11 @@ static const fc_command table[] = {
     {"ping", -1, L | F, 0, 0, 0, cmd_ping, "fast", FC_PX_FORWARD},
     {"psetex", 4, W, 1, 1, 1, cmd_psetex, "write denyoom", FC_PX_FORWARD},
     {"pttl", 2, R | F, 1, 1, 1, cmd_pttl, "readonly fast", FC_PX_FORWARD},
-    {"quit", -1, L | F, 0, 0, 0, cmd_quit, "noscript loading stale fast no_auth", FC_PX_FORWARD},
+    {"quit", -1, L | F | NA, 0, 0, 0, cmd_quit, "noscript loading stale fast no_auth", FC_PX_FORWARD},
     {"randomkey", 1, R, 0, 0, 0, cmd_randomkey, "readonly", FC_PX_RANDOMKEY},
     {"rename", 3, W, 1, 2, 1, cmd_rename, "write", FC_PX_FORWARD},
     {"renamenx", 3, W | F, 1, 2, 1, cmd_renamenx, "write fast", FC_PX_FORWARD},
-    {"reset", 1, L | F, 0, 0, 0, cmd_reset, "noscript loading stale fast no_auth", FC_PX_FORWARD},
+    {"reset", 1, L | F | NA, 0, 0, 0, cmd_reset, "noscript loading stale fast no_auth", FC_PX_FORWARD},
     {"scan", -2, R, 0, 0, 0, cmd_scan, "readonly", FC_PX_SCAN},
     {"select", 2, L | F, 0, 0, 0, cmd_select, "loading stale fast", FC_PX_FORWARD},
     {"set", -3, W, 1, 1, 1, cmd_set, "write denyoom", FC_PX_SET},
@@ -86,6 +96,7 @@ static const fc_command table[] = {
 #undef W
 #undef L
 #undef F
+#undef NA
 
 const fc_command *fc_command_table(size_t *n)
 {
@@ -123,6 +134,55 @@ const fc_command *fc_command_lookup(const char *name, size_t len)
     return NULL;
 }
 
+int fc_command_renames_apply(fc_core *core, char *err, size_t errlen)
+{
+    const fc_conf *cf = core->conf;
+    core->nrenames = 0;
+    for (int i = 0; i < cf->nrenames && i < FC_CONF_MAX_RENAMES; i++) {
+        const fc_conf_rename *r = &cf->renames[i];
+        fc_rename *dst = &core->renames[i];
+        size_t len = strnlen(r->to, sizeof(r->to) - 1);
+        dst->cmd = fc_command_lookup(r->from, strnlen(r->from, sizeof(r->from) - 1));
+        if (!dst->cmd) {
+            snprintf(err, errlen, "rename_commands: unknown command '%s'", r->from);
+            return -EINVAL;
+        }
+        if (len > 0 && fc_command_lookup(r->to, len)) {
+            snprintf(err, errlen, "rename_commands: new name '%s' of %s is already a command",
+                     r->to, r->from);
+            return -EINVAL;
+        }
+        memcpy(dst->name, r->to, len);
+        dst->name[len] = '\0';
+        dst->len = len;
+    }
+    core->nrenames = cf->nrenames;
+    return 0;
+}
+
+/* Lookup with renames: a renamed or disabled row is not found under its own name; a new name
+ * finds its row (and sets *renamed). */
+static const fc_command *lookup_renamed(const fc_core *core, const fc_arg *name,
+                                        const fc_command *cmd, bool *renamed)
+{
+    for (int i = 0; i < core->nrenames; i++) {
+        const fc_rename *r = &core->renames[i];
+        if (cmd && r->cmd == cmd)
+            return NULL;
+        if (!cmd && r->len == name->len && cmp_name(name->p, name->len, r->name) == 0) {
+            *renamed = true;
+            return r->cmd;
+        }
+    }
+    return cmd;
+}
+
+static const fc_command *lookup(const fc_core *core, const fc_arg *name, bool *renamed)
+{
+    const fc_command *cmd = fc_command_lookup(name->p, name->len);
+    return core->nrenames == 0 ? cmd : lookup_renamed(core, name, cmd, renamed);
+}
+
 static bool arity_ok(const fc_command *cmd, int argc)
 {
     return (cmd->arity > 0 && cmd->arity == argc) || (cmd->arity < 0 && argc >= -cmd->arity);
@@ -154,18 +214,65 @@ static void reply_unknown(fc_cmd_ctx *c)
                    (int)cstr_len(&c->argv[0], 128), c->argv[0].p, (int)n, args);
 }
 
+static bool all_stars(const fc_arg *a)
+{
+    for (size_t i = 0; i < a->len; i++)
+        if (a->p[i] != '*')
+            return false;
+    return a->len > 0;
+}
+
+/* Why a known command with a valid arity may not run now, or NULL. */
+static const char *refusal(const fc_core *core, const fc_session *sess, const fc_command *cmd,
+                           const fc_request *req)
+{
+    if (!(sess->flags & FC_SESS_AUTHED) && !(cmd->flags & FC_CMD_NO_AUTH) &&
+        fc_core_auth_required(core, sess))
+        return "NOAUTH Authentication required.";
+    if (cmd->proxy == FC_PX_INVALIDATE && !core->conf->invalidate_all && all_stars(&req->argv[1]))
+        return "ERR INVALIDATE of the whole keyspace is disabled (invalidate_all = no)";
+    return NULL;
+}
+
+/* A renamed command goes upstream under its real name: argv re-encoded from a copy whose first
+ * word is the row's name. Only FLUSHALL, FLUSHDB and INVALIDATE reach a backend renamed; more than
+ * 4 words is a syntax error for each of them. */
+static void exec_renamed(fc_core *core, fc_cmd_ctx *c)
+{
+    fc_arg argv[4];
+    if (c->argc > 4) {
+        c->out = fc_replyq_sync(c->q);
+        if (c->out)
+            fc_reply_err(c, FC_ERR_SYNTAX);
+        return;
+    }
+    memcpy(argv, c->argv, sizeof(argv[0]) * (size_t)c->argc);
+    argv[0].p = c->cmd->name;
+    argv[0].len = strlen(c->cmd->name);
+    c->argv = argv;
+    c->frame = NULL;
+    c->frame_len = 0;
+    core->backend->ops->exec(core->backend, c);
+}
+
 void fc_dispatch(fc_core *core, fc_session *sess, fc_replyq *q, const fc_request *req,
                  int64_t now_ms)
 {
     fc_cmd_ctx c = {core,      sess,   NULL, q,          req->argv,
                     req->argc, now_ms, NULL, req->frame, req->frame_len};
-    const fc_command *cmd = fc_command_lookup(req->argv[0].p, req->argv[0].len);
+    bool renamed = false;
+    const fc_command *cmd = lookup(core, &req->argv[0], &renamed);
+    const char *refused = NULL;
     core->stats.commands++;
     c.cmd = cmd;
     if (cmd)
         sess->last_cmd = cmd->name;
-    if (cmd && core->backend && !(cmd->flags & FC_CMD_LOCAL) && arity_ok(cmd, req->argc)) {
-        core->backend->ops->exec(core->backend, &c);
+    bool runs = cmd && arity_ok(cmd, req->argc) && !(refused = refusal(core, sess, cmd, req));
+    if (runs && core->backend && !(cmd->flags & FC_CMD_LOCAL)) {
+        if (renamed)
+            exec_renamed(core, &c);
+        else
+            core->backend->ops->exec(core->backend, &c);
         return;
     }
     c.out = fc_replyq_sync(q);
@@ -175,6 +282,8 @@ void fc_dispatch(fc_core *core, fc_session *sess, fc_replyq *q, const fc_request
         reply_unknown(&c);
     } else if (!arity_ok(cmd, req->argc)) {
         fc_reply_arity(&c, cmd->name);
+    } else if (refused) {
+        fc_reply_err(&c, refused);
     } else {
         int db = sess->db, proto = sess->proto;
         cmd->exec(&c);

@@ -48,6 +48,7 @@ typedef void fc_cmd_fn(fc_cmd_ctx *c);
 #define FC_CMD_LOCAL 4u   /* answered by the daemon itself whatever the backend */
 #define FC_CMD_FAST 8u
 #define FC_CMD_NOSCRIPT 16u
+#define FC_CMD_NO_AUTH 32u  /* runs before AUTH when a password is set (Redis's no_auth) */
 
 /* How the proxy backend serves a row (memory mode ignores it). */
 typedef enum fc_proxy_kind {
@@ -79,6 +80,12 @@ typedef struct fc_command {
 
 /* Finds a row by name (case-insensitive); NULL if unknown. */
 const fc_command *fc_command_lookup(const char *name, size_t len);
+
+/* Resolves core->conf's rename_commands into core->renames (once, at start). Returns 0, or
+ * -EINVAL with a message when an entry names no command or its new name is already a command.
+ * With renames, dispatch finds a renamed command only under its new name, a disabled one not at
+ * all: both answer as unknown commands under their own names. */
+int fc_command_renames_apply(fc_core *core, char *err, size_t errlen);
 
 /* The whole table, for COMMAND. */
 const fc_command *fc_command_table(size_t *n);

@@ -37,8 +37,22 @@ void fc_core_deinit(fc_core *core)
     core->dbs = NULL;
 }
 
+void fc_core_default_auth(const fc_core *core, fc_session *s)
+{
+    if (core->conf->requirepass[0])
+        s->flags &= ~FC_SESS_AUTHED;
+    else
+        s->flags |= FC_SESS_AUTHED;
+}
+
+bool fc_core_auth_required(const fc_core *core, const fc_session *s)
+{
+    return !(s->flags & FC_SESS_AUTHED) && core->conf->requirepass[0] != '\0';
+}
+
 void fc_core_attach(fc_core *core, fc_session *s)
 {
+    fc_core_default_auth(core, s);
     s->id = core->next_client_id++;
     s->prev = NULL;
     s->next = core->sessions;

@@ -22,6 +22,16 @@ typedef struct fc_core_stats {
     uint64_t expired_active;       /* reclaimed by the active cycle (also in store stats) */
 } fc_core_stats;
 
+struct fc_command;
+
+/* One resolved [server] rename_commands entry: `cmd` answers to `name` (lower case, len bytes),
+ * or to nothing at all when len is 0 (disabled); its own name is unknown either way. */
+typedef struct fc_rename {
+    const struct fc_command *cmd;
+    char name[FC_CONF_CMD_NAME];
+    size_t len;
+} fc_rename;
+
 typedef struct fc_core {
     const fc_conf *conf;
     fc_store **dbs;
@@ -37,6 +47,8 @@ typedef struct fc_core {
     bool shutdown_requested;       /* SHUTDOWN: the server stops after this batch */
     int tcp_port;                  /* the port actually bound (0 when none) */
     struct fc_backend *backend;    /* NULL: memory mode (handlers run on dbs) */
+    fc_rename renames[FC_CONF_MAX_RENAMES]; /* fc_command_renames_apply; nrenames 0: none */
+    int nrenames;
     char executable[256];
     char config_file[256];
 } fc_core;
@@ -48,6 +60,14 @@ void fc_core_deinit(fc_core *core);
 /* Links a new session (assigning its id) into the list, or unlinks it. */
 void fc_core_attach(fc_core *core, fc_session *s);
 void fc_core_detach(fc_core *core, fc_session *s);
+
+/* Sets the session's initial authentication as Redis does for a new connection or RESET:
+ * authenticated exactly when no requirepass is configured. */
+void fc_core_default_auth(const fc_core *core, fc_session *s);
+
+/* True while the session must AUTH before running commands other than AUTH/HELLO/QUIT/RESET
+ * (a password is configured now and the session never authenticated). */
+bool fc_core_auth_required(const fc_core *core, const fc_session *s);
 
 /* Next pseudo-random 64-bit number. */
 uint64_t fc_core_random(fc_core *core);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/access.h"
 #include "server/backend_redis.h"
 #include "server/client.h"
 #include "server/log.h"
@@ -26,6 +27,18 @@
 #define REHASH_STEP 128
 #define SHUTDOWN_GRACE_MS 1500 /* how long a stop waits for computed replies to be written */
 #define DRAIN_POLL_MS 10
+
+/* Protected mode (access.h): a TCP peer other than loopback while no password is set. */
+static bool protected_refused(fc_server *srv, fc_client *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (!srv->conf->protected_mode || srv->conf->requirepass[0])
+        return false;
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) != 0)
+        return true;
+    return fc_access_denied(srv->conf, (const struct sockaddr *)&ss);
+}
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -47,6 +60,10 @@ static void on_connection(uv_stream_t *listener, int status)
     if ((int64_t)srv->core.nclients >= srv->conf->maxclients) {
         srv->core.stats.rejected++;
         fc_client_reject(c, "ERR max number of clients reached");
+        return;
+    }
+    if (listener->type == UV_TCP && protected_refused(srv, c)) {
+        fc_client_reject(c, fc_access_denied_msg);
         return;
     }
     if (fc_client_start(c) != 0)
@@ -89,6 +106,8 @@ static int listen_unix(fc_server *srv, const char *path)
     int r = uv_pipe_bind(&srv->unix_listener, path);
     if (r == 0)
         r = uv_listen((uv_stream_t *)&srv->unix_listener, 511, on_connection);
+    if (r == 0 && srv->conf->unixsocketperm && chmod(path, (mode_t)srv->conf->unixsocketperm))
+        r = -errno; /* [server] unixsocketperm */
     if (r != 0)
         fc_log_warning("Could not create server unix socket %s: %s", path, uv_strerror(r));
     return r;
@@ -212,6 +231,11 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
     srv->conf = conf;
     if (fc_core_init(&srv->core, conf, fc_time_ms()) != 0)
         return UV_ENOMEM;
+    char err[256];
+    if (fc_command_renames_apply(&srv->core, err, sizeof(err)) != 0) {
+        fc_log_warning("%s", err);
+        return UV_EINVAL;
+    }
     srv->core.tcp_port = conf->port;
     if (conf->driver == FC_DRIVER_REDIS) {
         srv->core.backend = fc_backend_redis_new(loop, &srv->core, conf);

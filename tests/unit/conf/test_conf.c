@@ -152,14 +152,14 @@ Test(conf, names)
 Test(conf, key_table)
 {
     const char *s, *n;
-    cr_assert_eq(fc_conf_key_count(), 24);
+    cr_assert_eq(fc_conf_key_count(), 29);
     cr_assert(fc_conf_key_at(0, &s, &n));
     cr_assert_str_eq(s, "server");
     cr_assert_str_eq(n, "bind");
-    cr_assert(fc_conf_key_at(19, &s, &n));
+    cr_assert(fc_conf_key_at(28, &s, &n));
     cr_assert_str_eq(s, "redis");
     cr_assert_str_eq(n, "request_timeout_ms");
-    cr_assert_not(fc_conf_key_at(20, &s, &n));
+    cr_assert_not(fc_conf_key_at(29, &s, &n));
 }
 
 /* ---- good files ------------------------------------------------------------------------ */
