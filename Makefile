@@ -104,6 +104,7 @@ test: deps
 	@$(MAKE) --no-print-directory tests-built
 	@$(MAKE) --no-print-directory depcheck
 	./scripts/run-tests.sh $(OUT)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 check: deps
 	@$(MAKE) --no-print-directory CFG=asan tests-built
@@ -124,6 +125,8 @@ bench:
 # libFuzzer targets (clang), built into build/fuzz/ and run FUZZ_SECONDS each; new inputs go to
 # build/fuzz/corpus/<target>/, seeds are read from tests/fuzz/corpus/. See tests/fuzz/README.md.
 FUZZ_SECONDS ?= 20
+# The short run inside `make test`.
+TEST_FUZZ_SECONDS ?= 5
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) -I. -g -O1 \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

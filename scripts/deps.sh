@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is present; uses sudo when not run as root.
 set -euo pipefail
 pkgs=(build-essential pkg-config libuv1-dev libhiredis-dev libinih-dev libcriterion-dev
-      redis-server redis-tools python3 python3-redis)
+      redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev valgrind)
 # `deps.sh bench` adds what only the benchmarks need: twemproxy, the proxy baseline.
 [ "${1:-}" = bench ] && pkgs+=(nutcracker)
 missing=()

@@ -200,8 +200,7 @@ static bool run_line(world *w, const fc_command *table, size_t ncmd, const char 
     if (argc == 0)
         return true;
     w->out.len = 0;
-#ifdef FC_SERVER_REPLYQ_H
-    /* The reply-queue API: in memory mode every reply is synchronous and lands in out. */
+    /* In memory mode every reply is synchronous and lands in out. */
     fc_replyq q;
     fc_replyq_init(&q, &w->out, NULL, NULL);
     fc_request req = {.argv = argv, .argc = argc, .frame = NULL, .frame_len = 0};
@@ -209,9 +208,6 @@ static bool run_line(world *w, const fc_command *table, size_t ncmd, const char 
     if (!fc_replyq_empty(&q))
         die("memory mode left a reply queued", &w->out, 0);
     fc_replyq_deinit(&q);
-#else
-    fc_dispatch(&w->core, s, &w->out, argv, argc, *now);
-#endif
     if (w->core.shutdown_requested && w->out.len == 0)
         return false;
     size_t p = 0;
