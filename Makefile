@@ -112,9 +112,12 @@ check: deps
 	  ./scripts/run-tests.sh build/asan
 
 # The integration suite against the debug daemon under valgrind memcheck (slow; not in CI).
+# compat/cases is left out: valgrind computes long double in 64-bit precision (a documented
+# valgrind limitation), so INCRBYFLOAT's 80-bit results differ from Redis's under it only.
 valgrind: deps
 	@$(MAKE) --no-print-directory CFG=debug tests-built
-	FASTCACHED_BIN=$(CURDIR)/scripts/valgrind-fastcached.sh ./build/debug/integration_tests --jobs 1
+	FASTCACHED_BIN=$(CURDIR)/scripts/valgrind-fastcached.sh ./build/debug/integration_tests \
+	  --jobs 1 --filter '!(compat/cases)'
 
 bench:
 	@./scripts/deps.sh bench
