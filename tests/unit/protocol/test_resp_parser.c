@@ -602,3 +602,37 @@ Test(resp_parser, error_clears_argc)
     cr_assert_eq(p.argc, 0);
     fc_resp_parser_deinit(&p);
 }
+
+/* Before AUTH (p.unauth), Redis 7.0's smaller limits apply, after the usual validity checks. */
+Test(resp_parser, unauthenticated_limits)
+{
+    fc_resp_parser p;
+    fc_resp_parser_init(&p);
+    cr_assert_not(p.unauth, "off by default");
+    p.unauth = true;
+    char ten[] = "*10\r\n";
+    cr_assert_eq(parse_str(&p, ten, sizeof(ten) - 1), FC_RESP_AGAIN);
+    fc_resp_parser_reset(&p);
+    char eleven[] = "*11\r\n";
+    cr_assert_eq(parse_str(&p, eleven, sizeof(eleven) - 1), FC_RESP_ERR);
+    cr_assert_str_eq(p.err, "Protocol error: unauthenticated multibulk length");
+    fc_resp_parser_reset(&p);
+    char huge[] = "*3000000000\r\n"; /* invalid whatever the state: that error wins */
+    cr_assert_eq(parse_str(&p, huge, sizeof(huge) - 1), FC_RESP_ERR);
+    cr_assert_str_eq(p.err, "Protocol error: invalid multibulk length");
+    fc_resp_parser_reset(&p);
+    char b16384[] = "*2\r\n$16384\r\n";
+    cr_assert_eq(parse_str(&p, b16384, sizeof(b16384) - 1), FC_RESP_AGAIN);
+    fc_resp_parser_reset(&p);
+    char b16385[] = "*2\r\n$16385\r\n";
+    cr_assert_eq(parse_str(&p, b16385, sizeof(b16385) - 1), FC_RESP_ERR);
+    cr_assert_str_eq(p.err, "Protocol error: unauthenticated bulk length");
+    fc_resp_parser_reset(&p);
+    char badlen[] = "*2\r\n$99999999999999999999\r\n";
+    cr_assert_eq(parse_str(&p, badlen, sizeof(badlen) - 1), FC_RESP_ERR);
+    cr_assert_str_eq(p.err, BULK_LEN);
+    fc_resp_parser_reset(&p);
+    p.unauth = false;
+    cr_assert_eq(parse_str(&p, b16385, sizeof(b16385) - 1), FC_RESP_AGAIN, "lifted after AUTH");
+    fc_resp_parser_deinit(&p);
+}
