@@ -16,6 +16,7 @@
 #define KEEP_BUF (64 * 1024) /* buffers shrink back to this when idle */
 #define MAX_PENDING 1024      /* proxied requests in flight per client before reading pauses */
 #define SOFT_OUT_MAX (8u * 1024 * 1024) /* the soft output threshold never exceeds this */
+#define OUTPUT_STALL_MS 10000 /* a client paused on output with no write progress this long */
 
 static void flush(fc_client *c);
 static void on_ready(void *owner);
@@ -52,6 +53,25 @@ static bool close_if_over_limit(fc_client *c, size_t pending)
     return true;
 }
 
+static void pause_for_output(fc_client *c, int64_t now)
+{
+    if (!c->out_paused)
+        c->progress_ms = now;
+    c->out_paused = true;
+}
+
+bool fc_client_check_stall(fc_client *c, int64_t now_ms)
+{
+    if (!c->out_paused || c->closing || now_ms - c->progress_ms < OUTPUT_STALL_MS)
+        return false;
+    fc_log_warning("Closing client id=%llu addr=%s: %zu bytes of output pending and none "
+                   "written for %d s (client not reading)",
+                   (unsigned long long)c->sess.id, c->sess.addr, fc_client_pending_output(c),
+                   OUTPUT_STALL_MS / 1000);
+    fc_client_close(c);
+    return true;
+}
+
 /* Reading may go on: nothing holds it (pending slots, barrier, backlog, close, shutdown). */
 static bool may_read(const fc_client *c)
 {
@@ -59,12 +79,17 @@ static bool may_read(const fc_client *c)
            !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY);
 }
 
-/* After a write made progress: resumes reading once the backlog is below the soft threshold. */
+/* After a write completed: resumes reading once the backlog is below the soft threshold and no
+ * write is in flight (so the previous batch's buffer is released before the next one fills). */
 static void maybe_resume_output(fc_client *c)
 {
-    if (!c->out_paused || fc_client_pending_output(c) >= soft_output_limit(c))
+    if (!c->out_paused || c->writing || fc_client_pending_output(c) >= soft_output_limit(c))
         return;
     c->out_paused = false;
+    if (c->in.len > 0) { /* requests left over when the batch was cut short */
+        process_input(c);
+        after_batch(c);
+    }
     if (may_read(c))
         uv_read_start(&c->h.stream, on_alloc, on_read);
 }
@@ -283,8 +308,13 @@ static void process_input(fc_client *c)
         fc_request req = {c->argv, (int)c->parser.argc, c->parser.inline_req ? NULL : base, used};
         fc_dispatch(&c->srv->core, &c->sess, &c->q, &req, now);
         /* out + wbuf only: the slots are counted once per batch (walking them is O(slots)). */
-        if (close_if_over_limit(c, c->out.len + c->wbuf.len))
+        size_t pending = c->out.len + c->wbuf.len;
+        if (close_if_over_limit(c, pending))
             break;
+        if (pending >= soft_output_limit(c)) { /* the rest waits in `in` until writes drain */
+            pause_for_output(c, now);
+            break;
+        }
     }
     c->in_process = false;
     fc_buf_consume(&c->in, off);
@@ -311,22 +341,33 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         fc_server_stop(c->srv);
 }
 
-/* Sends the batch's replies, then applies the output limits and stops reading if needed. */
+/* Sends the batch's replies, then applies the output limits and stops reading if needed. A batch
+ * cut short at the soft threshold whose replies all left at once goes on with the rest. */
 static void after_batch(fc_client *c)
 {
-    if (c->closing)
-        return;
-    c->sess.qbuf = c->in.len;
-    c->sess.qbuf_free = c->in.cap - c->in.len;
-    c->sess.obuf = c->out.len + c->wbuf.len;
-    flush(c);
-    if (c->closing)
-        return;
-    size_t pending = fc_client_pending_output(c);
-    if (close_if_over_limit(c, pending))
-        return;
-    if (pending >= soft_output_limit(c))
-        c->out_paused = true;
+    for (;;) {
+        if (c->closing)
+            return;
+        c->sess.qbuf = c->in.len;
+        c->sess.qbuf_free = c->in.cap - c->in.len;
+        c->sess.obuf = c->out.len + c->wbuf.len;
+        flush(c);
+        if (c->closing)
+            return;
+        size_t pending = fc_client_pending_output(c);
+        if (close_if_over_limit(c, pending))
+            return;
+        if (pending >= soft_output_limit(c)) {
+            pause_for_output(c, fc_time_ms());
+            break;
+        }
+        if (!c->out_paused || c->writing)
+            break; /* not paused, or on_write resumes it */
+        c->out_paused = false;
+        if (c->in.len == 0)
+            break;
+        process_input(c);
+    }
     if (!may_read(c))
         uv_read_stop(&c->h.stream);
 }
@@ -343,6 +384,7 @@ static void on_write(uv_write_t *req, int status)
         return;
     }
     fc_buf_shrink(&c->wbuf, KEEP_BUF);
+    c->progress_ms = fc_time_ms();
     flush(c);
     if (!c->closing)
         maybe_resume_output(c);

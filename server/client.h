@@ -10,8 +10,10 @@
  * Output limits: the pending output (out + wbuf + reply slots) is checked after every command and
  * every completion; past conf->client_output_buffer_limit the client is closed with a warning.
  * After a read batch whose replies leave more than the soft threshold (half the limit, at most
- * 8 MB) unsent, reading stops (out_paused) until the writes drain below it: a client that
- * pipelines faster than it reads is slowed down instead of growing the daemon's memory.
+ * 8 MB) unsent, parsing stops (the rest of the input waits) and reading stops (out_paused)
+ * until the writes drain below it: a client that pipelines faster than it reads is slowed down
+ * instead of growing the daemon's memory. A client paused so with no write completing for
+ * OUTPUT_STALL_MS (10 s) does not read at all and is closed (fc_client_check_stall, from cron).
  *
  * Ownership: the client owns its buffers; a uv_write buffer (wbuf) belongs to its request until
  * write_cb; the struct embeds its libuv handle and is freed only after close_cb AND after its last
@@ -51,6 +53,7 @@ typedef struct fc_client {
     bool handle_closed; /* close_cb ran; freed once no reply slot is pending */
     bool paused;        /* reading stopped: too many replies pending, or a barrier */
     bool out_paused;    /* reading stopped: unsent output above the soft threshold */
+    int64_t progress_ms; /* when out_paused was set or a write last completed */
     bool in_process;    /* inside the parse loop (completions must not re-enter it) */
     bool dirty;         /* queued on the server's flush list */
     struct fc_client *dirty_next;
@@ -82,6 +85,9 @@ void fc_client_stop_reading(fc_client *c);
 
 /* True when every computed reply was written and none is pending (shutdown may close it). */
 bool fc_client_drained(const fc_client *c);
+
+/* Closes a client paused on output whose writes made no progress for 10 s; true if it did. */
+bool fc_client_check_stall(fc_client *c, int64_t now_ms);
 
 /* Bytes of replies not yet written to the socket: out + wbuf + reply slots. */
 size_t fc_client_pending_output(const fc_client *c);

@@ -116,12 +116,14 @@ static int listen_unix(fc_server *srv, const char *path)
 static void close_idle_clients(fc_server *srv, int64_t now_ms)
 {
     int64_t limit = srv->conf->timeout * 1000;
-    if (limit <= 0)
-        return;
     fc_session *s = srv->core.sessions;
     while (s) {
         fc_session *next = s->next;
-        if (now_ms - s->last_ms > limit) {
+        if (fc_client_check_stall(FC_CLIENT_OF(s), now_ms)) {
+            s = next;
+            continue;
+        }
+        if (limit > 0 && now_ms - s->last_ms > limit) {
             fc_log_verbose("Closing idle client id=%llu", (unsigned long long)s->id);
             fc_client_close(FC_CLIENT_OF(s));
         }
