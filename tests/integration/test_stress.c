@@ -160,7 +160,7 @@ Test(stress, slow_clients_one_byte_at_a_time)
     redisContext *c = dt_connect(&d);
     for (int i = 0; i < SLOW; i++) {
         redisReply *r = dt_cmd(c, "GET slow%d", i);
-        char want[16];
+        char want[32];
         snprintf(want, sizeof(want), "value%d", i);
         cr_assert_str_eq(r->str, want);
         freeReplyObject(r);
