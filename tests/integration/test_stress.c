@@ -80,6 +80,13 @@ static long rss_kb(pid_t pid)
     return kb;
 }
 
+/* ASan keeps freed memory in quarantine and pads allocations: RSS says nothing about our buffers
+ * there, so the RSS bounds are only asserted against a non-ASan daemon (and printed always). */
+static bool rss_meaningful(void)
+{
+    return strstr(fc_daemon_bin(), "asan") == NULL;
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -307,12 +314,12 @@ Test(stress, never_reading_client_is_bounded_and_closed)
     fprintf(stderr, "stress: never-reading client closed after %lld ms\n",
             (long long)(dt_now_ms() - t0));
     cr_assert(closed, "the daemon did not close the client that never reads");
-    cr_assert_lt(peak, base + limit_kb + 16 * 1024, "RSS peak %ld KB (baseline %ld KB)", peak,
+    cr_assert(!rss_meaningful() || peak < base + limit_kb + 16 * 1024, "RSS peak %ld KB (baseline %ld KB)", peak,
                  base);
     close(fd);
-    long after = wait_rss_below(base + 8 * 1024, 5000);
+    long after = wait_rss_below(base + 8 * 1024, rss_meaningful() ? 5000 : 0);
     fprintf(stderr, "stress: never-reading client: RSS after close %ld KB\n", after);
-    cr_assert_lt(after, base + 8 * 1024, "RSS %ld KB after the close (baseline %ld KB)", after,
+    cr_assert(!rss_meaningful() || after < base + 8 * 1024, "RSS %ld KB after the close (baseline %ld KB)", after,
                  base);
     char *log = dt_slurp(d.logpath);
     cr_assert_not_null(strstr(log, "(client not reading)"), "no log line:\n%s", log);
@@ -380,7 +387,7 @@ Test(stress, slow_reader_is_paused_not_closed)
     free(buf);
     fprintf(stderr, "stress: slow reader (200 MB of replies): RSS baseline %ld KB, peak %ld KB\n",
             base, peak);
-    cr_assert_lt(peak, base + 80 * 1024, "RSS peak %ld KB (baseline %ld KB)", peak, base);
+    cr_assert(!rss_meaningful() || peak < base + 80 * 1024, "RSS peak %ld KB (baseline %ld KB)", peak, base);
     expect_alive();
     close(fd);
     dt_stop_ok(&d);
