@@ -102,7 +102,8 @@ void fc_client_stop_reading(fc_client *c)
 
 bool fc_client_drained(const fc_client *c)
 {
-    return c->closing || (!c->writing && c->out.len == 0 && fc_replyq_empty(&c->q));
+    /* Replies still pending upstream are not waited for (nor those queued behind them). */
+    return c->closing || (!c->writing && c->out.len == 0);
 }
 
 fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type)

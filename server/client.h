@@ -83,7 +83,8 @@ void fc_client_close(fc_client *c);
 /* Shutdown: stops reading requests; replies already computed are still sent. */
 void fc_client_stop_reading(fc_client *c);
 
-/* True when every computed reply was written and none is pending (shutdown may close it). */
+/* True when every reply already in `out` was written (shutdown may close it); replies pending
+ * upstream are not waited for. */
 bool fc_client_drained(const fc_client *c);
 
 /* Closes a client paused on output whose writes made no progress for 10 s; true if it did. */
