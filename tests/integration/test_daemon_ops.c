@@ -67,6 +67,13 @@ static setup start_with_conf(const char *body)
     return s;
 }
 
+static void free_setup(setup *s)
+{
+    free(s->dir);
+    free(s->conf);
+    free(s->log);
+}
+
 static void rewrite_conf(setup *s, const char *body)
 {
     char text[1024];
@@ -115,6 +122,7 @@ Test(daemon_ops, sighup_applies_loglevel_and_ttl_and_keeps_clients)
     cr_assert_eq(dt_int(c, "TTL before"), -1);
     redisFree(c);
     dt_stop_ok(&d);
+    free_setup(&s);
 }
 
 Test(daemon_ops, sighup_bad_file_keeps_config_and_restart_keys_are_reported)
@@ -134,6 +142,7 @@ Test(daemon_ops, sighup_bad_file_keeps_config_and_restart_keys_are_reported)
     dt_expect(c, "OK", "SELECT 10"); /* still 16 databases */
     redisFree(c);
     dt_stop_ok(&d);
+    free_setup(&s);
 }
 
 Test(daemon_ops, pidfile_written_and_removed)
@@ -149,6 +158,7 @@ Test(daemon_ops, pidfile_written_and_removed)
     free(s);
     dt_stop_ok(&d);
     cr_assert_neq(access(pidfile, F_OK), 0, "pidfile left behind");
+    free(dir);
 }
 
 Test(daemon_ops, logfile_appended_and_reopened_on_sighup)
@@ -163,6 +173,7 @@ Test(daemon_ops, logfile_appended_and_reopened_on_sighup)
     cr_assert_eq(count_in_file(rotated, "ready to accept connections"), 1);
     dt_stop_ok(&d);
     cr_assert(wait_in_file(s.log, "bye bye"));
+    free_setup(&s);
 }
 
 Test(daemon_ops, maxclients_reduced_to_fit_low_open_files_limit)
@@ -190,6 +201,7 @@ Test(daemon_ops, maxclients_reduced_to_fit_low_open_files_limit)
     cr_assert(strstr(log, "You requested maxclients of 1000 requiring at least 1032"), "%s", log);
     free(log);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    free(dir);
 }
 
 /* A stop right after a large GET: the whole reply is still delivered, then the close. */
