@@ -307,8 +307,6 @@ Test(stress, never_reading_client_is_bounded_and_closed)
     bool closed = false;
     int64_t t0 = dt_now_ms();
     long peak = flood_without_reading(fd, 100000, &closed);
-    cr_log_info("never-reading client: baseline %ld KB, peak %ld KB, limit %ld KB", base, peak,
-                limit_kb);
     fprintf(stderr, "stress: never-reading client: RSS baseline %ld KB, peak %ld KB (limit %ld KB)\n",
             base, peak, limit_kb);
     fprintf(stderr, "stress: never-reading client closed after %lld ms\n",
