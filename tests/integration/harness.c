@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -123,9 +124,13 @@ static int make_dir(char *dir, size_t cap, const char *tag)
 /* fork/exec argv with stdout+stderr to logpath, stdin from /dev/null, cwd in dir. */
 static pid_t spawn(char *const *argv, const char *logpath, const char *dir)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    /* A test that dies (crash, Criterion timeout) takes its servers with it: no orphans. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(127);
     int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
     int nul = open("/dev/null", O_RDONLY);
     if (log < 0 || nul < 0)
