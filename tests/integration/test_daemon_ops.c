@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -185,6 +186,7 @@ Test(daemon_ops, maxclients_reduced_to_fit_low_open_files_limit)
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the test: no orphans */
         struct rlimit rl = {64, 64};
         setrlimit(RLIMIT_NOFILE, &rl);
         execl(fc_daemon_bin(), fc_daemon_bin(), "--port", port, "--maxclients", "1000",
