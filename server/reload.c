@@ -19,14 +19,15 @@
 #include "server/log.h"
 #include "server/server.h"
 
-/* "section key" of the settings apply() copies into the running configuration. Hook: when
- * [server] requirepass exists, add it here and copy it in apply(). */
+/* "section key" of the settings apply() copies into the running configuration. A new
+ * requirepass applies to new connections and to AUTH; clients already authenticated (or
+ * connected while there was no password) stay so, as with Redis's CONFIG SET requirepass. */
 static const char *const runtime_keys[] = {
     "server loglevel",           "server maxclients",
     "server timeout",            "server client_output_buffer_limit",
     "server client_query_buffer_limit", "server proto_max_bulk_len",
     "server tcp_keepalive",      "server logfile",
-    "cache ttl",
+    "cache ttl",                 "server requirepass",
 };
 
 int fc_reload_fit_maxclients(fc_conf *c, char *err, size_t errlen)
@@ -141,6 +142,7 @@ static void apply(fc_server *srv, fc_conf *live, const fc_conf *next)
     live->client_query_buffer_limit = next->client_query_buffer_limit;
     live->proto_max_bulk_len = next->proto_max_bulk_len;
     memcpy(live->logfile, next->logfile, sizeof(live->logfile));
+    memcpy(live->requirepass, next->requirepass, sizeof(live->requirepass));
     for (fc_session *s = srv->core.sessions; s; s = s->next) {
         fc_client *c = FC_CLIENT_OF(s);
         size_t qlimit = (size_t)live->client_query_buffer_limit;

@@ -126,6 +126,36 @@ Test(daemon_ops, sighup_applies_loglevel_and_ttl_and_keeps_clients)
     free_setup(&s);
 }
 
+/* SIGHUP sets a password: new connections need AUTH with it; a client connected before (when
+ * there was no password) stays authenticated, as with Redis's CONFIG SET requirepass. */
+Test(daemon_ops, sighup_applies_requirepass)
+{
+    setup s = start_with_conf("");
+    redisContext *before = dt_connect(&d);
+    rewrite_conf(&s, "requirepass = s3cret\n");
+    hup(&s, 1);
+    dt_expect(before, "OK", "SET k v");
+    int fd = fc_connect(d.port);
+    cr_assert_geq(fd, 0);
+    const char *get = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+    const char *auth = "*2\r\n$4\r\nAUTH\r\n$6\r\ns3cret\r\n";
+    cr_assert_eq(fc_send_all(fd, get, strlen(get)), 0);
+    size_t n;
+    char *r = fc_read_reply(fd, &n, 2000);
+    cr_assert_not_null(r);
+    cr_assert_str_eq(r, "-NOAUTH Authentication required.\r\n");
+    free(r);
+    cr_assert_eq(fc_send_all(fd, auth, strlen(auth)), 0);
+    r = fc_read_reply(fd, &n, 2000);
+    cr_assert_not_null(r);
+    cr_assert_str_eq(r, "+OK\r\n");
+    free(r);
+    close(fd);
+    redisFree(before);
+    dt_stop_ok(&d);
+    free_setup(&s);
+}
+
 Test(daemon_ops, sighup_bad_file_keeps_config_and_restart_keys_are_reported)
 {
     setup s = start_with_conf("[cache]\nttl = 50\n");
