@@ -8,6 +8,17 @@ Prints a Markdown table with fastcached/redis ratios. Both servers run on loopba
 here and are stopped at the end.
 
     bench/bench.py [--requests 200000] [--keys 1000000] [--rounds 2] [--quick]
+
+--matrix runs issue 5's matrix instead: GET and SET, -P 1 and -P 16, -c 50, 3-byte and 1 KiB
+values over a 1M-key keyspace loaded with exactly the keys redis-benchmark's -r touches, servers
+interleaved (the order alternates each round), median of --rounds (default 3). CPU there is the
+on-CPU time of all the server's threads from /proc/<pid>/task/*/schedstat (nanoseconds, user+sys),
+so no 10 ms tick error; runs are sized so each is still >= ~2 s of server CPU. Each row is checked
+against the goals: CPU/request <= 0.6x redis at -P 16 and <= 0.8x at -P 1; throughput >= 1.6x
+at -P 16.
+
+    bench/bench.py --matrix [--rounds 3] [--keys 1000000] [--p1-requests 400000]
+                            [--p16-requests 3000000] [--quick]
 """
 import argparse
 import csv
@@ -60,6 +71,18 @@ class Server:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
 
+    def cpu_ns(self):
+        """On-CPU nanoseconds of all threads (first field of each task's schedstat)."""
+        total = 0
+        taskdir = "/proc/%d/task" % self.proc.pid
+        for tid in os.listdir(taskdir):
+            try:
+                with open(os.path.join(taskdir, tid, "schedstat")) as f:
+                    total += int(f.read().split()[0])
+            except FileNotFoundError:
+                pass  # a thread that exited between listdir and open
+        return total
+
     def rss_bytes(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
@@ -106,6 +129,31 @@ def load_keys(srv, n, ttl):
                    capture_output=True, check=True)
 
 
+def resp(args):
+    out = [b"*%d\r\n" % len(args)]
+    for x in args:
+        out.append(b"$%d\r\n%s\r\n" % (len(x), x))
+    return b"".join(out)
+
+
+def pipe_load(port, commands, chunk=20000):
+    """Streams commands (an iterable of argument tuples of bytes) through redis-cli --pipe;
+    raises unless every reply was a success."""
+    p = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    buf = []
+    for cmd in commands:
+        buf.append(resp(cmd))
+        if len(buf) >= chunk:
+            p.stdin.write(b"".join(buf))
+            buf = []
+    p.stdin.write(b"".join(buf))
+    p.stdin.close()
+    out = p.stdout.read().decode()
+    if p.wait() != 0 or "errors: 0," not in out:
+        raise RuntimeError("redis-cli --pipe: " + out)
+
+
 def memory_per_key(make, n, ttl, logdir):
     result = {}
     for name, argv_fn in make:
@@ -120,15 +168,89 @@ def memory_per_key(make, n, ttl, logdir):
     return result
 
 
+MATRIX = [("get", 1), ("set", 1), ("get", 16), ("set", 16)]
+GOALS = {1: (0.8, None), 16: (0.6, 1.6)}  # pipeline -> (max CPU ratio, min rps ratio)
+
+
+def matrix_run(srv, test, requests, pipeline, size, keyspace):
+    cmd = ["redis-benchmark", "-p", str(srv.port), "-t", test, "-n", str(requests),
+           "-P", str(pipeline), "-c", "50", "-d", str(size), "-r", str(keyspace), "--csv"]
+    ns0 = srv.cpu_ns()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    ns = srv.cpu_ns() - ns0
+    rps = float(list(csv.reader(io.StringIO(out)))[1][1])
+    return rps, ns / requests, ns / 1e9
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def run_matrix(a, make, logdir):
+    sizes = (3, 1024)
+    print("matrix: redis-benchmark -c 50 -r %d, -P 1 -n %d, -P 16 -n %d; %d rounds interleaved"
+          " (median); CPU from schedstat" % (a.keys, a.p1_requests, a.p16_requests, a.rounds))
+    servers = [Server(n, f, logdir) for n, f in make]
+    results = {}
+    min_cpu_s = float("inf")
+    try:
+        for size in sizes:
+            value = b"x" * size
+            for srv in servers:  # exactly the keys of -r, so every GET hits
+                pipe_load(srv.port, ((b"SET", b"key:%012d" % i, value) for i in range(a.keys)))
+            for rnd in range(a.rounds):
+                order = servers if rnd % 2 == 0 else servers[::-1]
+                for test, pipe in MATRIX:
+                    n = a.p1_requests if pipe == 1 else a.p16_requests
+                    for srv in order:
+                        rps, ns_req, cpu_s = matrix_run(srv, test, n, pipe, size, a.keys)
+                        min_cpu_s = min(min_cpu_s, cpu_s)
+                        results.setdefault((test, pipe, size, srv.name), []).append((rps, ns_req))
+    finally:
+        for srv in servers:
+            srv.stop()
+    print("shortest run: %.2f s of server CPU" % min_cpu_s)
+    print()
+    print("| workload | fastcached rps | redis rps | rps ratio (goal) | fastcached ns CPU/req"
+          " | redis ns CPU/req | CPU ratio (goal) | result |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    failed = 0
+    for size in sizes:
+        for test, pipe in MATRIX:
+            fc = results[(test, pipe, size, "fastcached")]
+            rd = results[(test, pipe, size, "redis")]
+            f_rps, r_rps = median(r[0] for r in fc), median(r[0] for r in rd)
+            f_cpu, r_cpu = median(r[1] for r in fc), median(r[1] for r in rd)
+            cpu_goal, rps_goal = GOALS[pipe]
+            ok = f_cpu / r_cpu <= cpu_goal and (rps_goal is None or f_rps / r_rps >= rps_goal)
+            failed += not ok
+            print("| %s -P %d, %s | %.0f | %.0f | %.2f (%s) | %.0f | %.0f | %.2f (<= %.1f) | %s |"
+                  % (test.upper(), pipe, "1 KiB" if size == 1024 else "%d B" % size,
+                     f_rps, r_rps, f_rps / r_rps,
+                     ">= %.1f" % rps_goal if rps_goal else "-",
+                     f_cpu, r_cpu, f_cpu / r_cpu, cpu_goal, "pass" if ok else "FAIL"))
+    print()
+    print("%d of %d rows meet the goals" % (len(sizes) * len(MATRIX) - failed,
+                                             len(sizes) * len(MATRIX)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--keys", type=int, default=1000000)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=None, help="default 2, or 3 with --matrix")
+    ap.add_argument("--matrix", action="store_true", help="issue 5's matrix with pass/fail")
+    ap.add_argument("--p1-requests", type=int, default=400000, help="--matrix, per -P 1 run")
+    ap.add_argument("--p16-requests", type=int, default=3000000, help="--matrix, per -P 16 run")
     ap.add_argument("--quick", action="store_true", help="small run to check the script")
     a = ap.parse_args()
+    if a.rounds is None:
+        a.rounds = 3 if a.matrix else 2
     if a.quick:
         a.requests, a.keys, a.rounds = 20000, 20000, 1
+        a.p1_requests, a.p16_requests = 20000, 100000
     fc_bin = os.environ.get("FASTCACHED_BIN", os.path.join(ROOT, "build", "fastcached"))
     logdir = tempfile.mkdtemp(prefix="fc-bench-")
     make = [
@@ -138,6 +260,9 @@ def main():
     ]
     workloads = [("get", 1, 3), ("set", 1, 3), ("get", 16, 3), ("set", 16, 3),
                  ("get", 16, 1024), ("set", 16, 1024), ("incr", 16, 3), ("mset", 16, 3)]
+    if a.matrix:
+        print("machine: %s, %d cores" % (os.uname().machine, os.cpu_count()))
+        return run_matrix(a, make, logdir)
     print("machine: %s, %d cores; redis-benchmark -c 50 -n %d, keyspace %d, %d rounds interleaved"
           % (os.uname().machine, os.cpu_count(), a.requests, a.keys, a.rounds))
     servers = [Server(n, f, logdir) for n, f in make]
