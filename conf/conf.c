@@ -399,7 +399,8 @@ const fc_conf_key fc_conf_keys[] = {
 
 const size_t fc_conf_nkeys = sizeof(fc_conf_keys) / sizeof(fc_conf_keys[0]);
 
-static const char *const sections[] = {"server", "cache", "redis"};
+/* "ttl" has no rows: its keys are key prefixes (ttl.c). */
+static const char *const sections[] = {"server", "cache", "redis", "ttl"};
 
 const fc_conf_key *fc_conf_key_find(const char *section, const char *name)
 {
@@ -457,6 +458,8 @@ int fc_conf_set(fc_conf *c, const char *section, const char *key, const char *va
         snprintf(err, errlen, "unknown section [%s]", section);
         return -1;
     }
+    if (strcmp(section, "ttl") == 0)
+        return fc_conf_set_ttl_prefix(c, key, strlen(key), value, err, errlen);
     const fc_conf_key *k = fc_conf_key_find(section, key);
     if (!k) {
         snprintf(err, errlen, "unknown key '%s' in section [%s]", key, section);
@@ -484,6 +487,8 @@ int fc_conf_validate(const fc_conf *c, char *err, size_t errlen)
         snprintf(err, errlen, "nrenames must be between 0 and %d", FC_CONF_MAX_RENAMES);
         return -1;
     }
+    if (fc_conf_validate_ttl(c, err, errlen) < 0)
+        return -1;
     if (c->nbind < 0 || c->nbind > FC_CONF_MAX_BIND) {
         snprintf(err, errlen, "nbind must be between 0 and %d", FC_CONF_MAX_BIND);
         return -1;
@@ -543,6 +548,7 @@ void fc_conf_print(const fc_conf *c, FILE *out)
             fprintf(out, "; warning: the next value will not read back exactly\n");
         fprintf(out, "%s =%s%s\n", k->name, val[0] ? " " : "", val);
     }
+    fc_conf_print_ttl(c, out);
 }
 
 const char *fc_conf_driver_name(fc_driver d)

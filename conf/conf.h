@@ -31,6 +31,16 @@ typedef struct fc_conf_rename {
     char to[FC_CONF_CMD_NAME];
 } fc_conf_rename;
 
+/* One entry of the [ttl] section: keys starting with prefix[0..len) get ttl seconds as their
+ * default TTL (0 = no expiry, whatever [cache] ttl says). The longest matching prefix wins. */
+#define FC_CONF_MAX_TTL_PREFIXES 1024
+#define FC_CONF_TTL_PREFIX_MAX 128 /* bytes */
+typedef struct fc_conf_ttl_prefix {
+    int64_t ttl;                           /* seconds, 0..INT32_MAX; 0 = none */
+    size_t len;                            /* 1..FC_CONF_TTL_PREFIX_MAX */
+    char prefix[FC_CONF_TTL_PREFIX_MAX + 1]; /* NUL-terminated (prefixes hold no NUL) */
+} fc_conf_ttl_prefix;
+
 typedef struct fc_conf {
     /* [server] */
     char bind[FC_CONF_MAX_BIND][FC_CONF_STR]; /* "bind = 127.0.0.1 ::1": space separated */
@@ -67,6 +77,10 @@ typedef struct fc_conf {
     char redis_key_prefix[FC_CONF_STR]; /* prepended to every key upstream; "" for none */
     int64_t redis_connect_timeout_ms;   /* default 1000 */
     int64_t redis_request_timeout_ms;   /* default 2000 */
+    /* [ttl]: default TTL per key prefix, in the order first given (a prefix given again keeps
+     * its place and takes the new value). Not in the key table: see fc_conf_set_ttl_prefix. */
+    fc_conf_ttl_prefix ttl_prefixes[FC_CONF_MAX_TTL_PREFIXES];
+    int nttl_prefixes;
     /* Where the file was read from, for messages ("" when none). */
     char path[FC_CONF_STR];
 } fc_conf;
@@ -91,6 +105,13 @@ int fc_conf_load_string(fc_conf *c, const char *name, const char *text, char *er
  * expansion is applied here). Returns 0 or -1 with a message (no "file:line: " prefix). */
 int fc_conf_set(fc_conf *c, const char *section, const char *key, const char *value, char *err,
                 size_t errlen);
+
+/* Sets the default TTL of the keys starting with prefix[0..len) ([ttl] section): value is a
+ * number of seconds or none (expanded as fc_conf_set does). A prefix already present takes the
+ * new value. Returns 0 or -1 with a message: empty or too long prefix, a NUL byte in it, too
+ * many prefixes, or a bad value. fc_conf_set(c, "ttl", prefix, value, ...) calls this. */
+int fc_conf_set_ttl_prefix(fc_conf *c, const char *prefix, size_t len, const char *value,
+                           char *err, size_t errlen);
 
 /* Expands ${NAME} and ${NAME:-default} in value into out. Returns 0, or -1 with a message
  * (unset variable without default, unterminated ${, result too long). */

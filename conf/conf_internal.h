@@ -5,6 +5,7 @@
  *   load.c   INI text -> fc_conf_set() through inih, with "name:line: " on errors
  *   env.c    ${NAME} / ${NAME:-default} expansion
  *   args.c   argv -> defaults, file, then flags through the same table
+ *   ttl.c    the [ttl] section (prefix = seconds): not table rows, its lines bypass inih
  *
  * Every key is one row of fc_conf_keys: the file and the flags both reach a field only through
  * the row's setter, so bounds and messages are the same whichever way a value arrives.
@@ -56,5 +57,14 @@ bool fc_conf_section_known(const char *name, size_t len);
 int fc_conf_set_renames(fc_conf *c, const fc_conf_key *k, const char *value, char *err,
                         size_t errlen);
 void fc_conf_print_renames(const fc_conf *c, const fc_conf_key *k, char *out, size_t len);
+
+/* [ttl] (ttl.c). One line of the section (indentation already stripped, no newline): cuts the
+ * inline comment, splits at the last '=', trims, unquotes the prefix, then
+ * fc_conf_set_ttl_prefix. Returns 0 or -1 with a message. */
+int fc_conf_ttl_line(fc_conf *c, const char *line, size_t len, char *err, size_t errlen);
+/* Writes "\n[ttl]\n" and one "prefix = value" line per entry; nothing when there are none. */
+void fc_conf_print_ttl(const fc_conf *c, FILE *out);
+/* Bounds of the [ttl] entries of a struct possibly filled by hand. Returns 0 or -1. */
+int fc_conf_validate_ttl(const fc_conf *c, char *err, size_t errlen);
 
 #endif

@@ -20,6 +20,7 @@
  * - indentation is ignored: the reader strips it, so inih's multi-line values (an indented line
  *   continuing the previous key) never happen and indented keys mean what they look like;
  * - a line holds at most ini_max_line - 3 characters (197 with Debian's build).
+ * - [ttl] lines ("prefix = seconds") never reach inih: their prefixes may hold ':' (see ttl.c).
  * The whole input is in memory (files are read whole, up to MAX_FILE bytes).
  */
 #include <errno.h>
@@ -39,6 +40,7 @@ typedef struct {
     size_t len, pos;
     int line;           /* lines handed to inih so far: the current line's number */
     int err_line;       /* line of the first error we recorded, 0 if none */
+    bool in_ttl;        /* inside a [ttl] section: key lines are parsed here, not by inih */
     char msg[512];      /* that error, without the "name:line: " prefix */
 } source;
 
@@ -60,7 +62,26 @@ static void check_section(source *s, const char *line, size_t len)
     } else if (!fc_conf_section_known(line + 1, (size_t)(close - line - 1))) {
         snprintf(msg, sizeof(msg), "unknown section [%.*s]", (int)(close - line - 1), line + 1);
         fail(s, msg);
+    } else {
+        s->in_ttl = close - line - 1 == 3 && memcmp(line + 1, "ttl", 3) == 0;
     }
+}
+
+/* A [ttl] line that is not blank, a comment or a section header: applied here (inih would split
+ * "users: = 300" at the ':'), and inih is handed an empty line instead. */
+static bool ttl_key_line(source *s, const char *line, size_t len)
+{
+    if (!s->in_ttl || len == 0 || line[0] == ';' || line[0] == '#' || line[0] == '[')
+        return false;
+    size_t blank = 0;
+    while (blank < len && strchr(" \t\r\f\v", line[blank]) && line[blank] != '\0')
+        blank++;
+    if (blank == len)
+        return false;
+    char msg[sizeof(s->msg)];
+    if (fc_conf_ttl_line(s->conf, line, len, msg, sizeof(msg)) < 0)
+        fail(s, msg);
+    return true;
 }
 
 static char *reader(char *str, int num, void *stream)
@@ -93,6 +114,8 @@ static char *reader(char *str, int num, void *stream)
     }
     if (len && *p == '[')
         check_section(s, p, len);
+    if (ttl_key_line(s, p, len))
+        len = 0;
     if (s->err_line)
         return NULL;
     memcpy(str, p, len);
