@@ -217,12 +217,14 @@ static int start_listeners(fc_server *srv)
 {
     const fc_conf *cf = srv->conf;
     int r = 0;
-    if (cf->port > 0) {
+    /* The unix socket first (with its permissions): once the TCP port accepts, everything the
+     * daemon listens on is ready, so a client that waits for the port may use either. */
+    if (cf->unixsocket[0])
+        r = listen_unix(srv, cf->unixsocket);
+    if (r == 0 && cf->port > 0) {
         for (int i = 0; i < cf->nbind && r == 0; i++)
             r = listen_tcp(srv, cf->bind[i], cf->port);
     }
-    if (r == 0 && cf->unixsocket[0])
-        r = listen_unix(srv, cf->unixsocket);
     return r;
 }
 
