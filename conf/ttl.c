@@ -67,7 +67,8 @@ int fc_conf_set_ttl_prefix(fc_conf *c, const char *prefix, size_t len, const cha
                            char *err, size_t errlen)
 {
     if (len == 0) {
-        snprintf(err, errlen, "empty prefix in [ttl] (use [cache] ttl for the default of all keys)");
+        snprintf(err, errlen,
+                 "empty prefix in [ttl] (use [cache] ttl for the default of all keys)");
         return -1;
     }
     if (len > FC_CONF_TTL_PREFIX_MAX) {

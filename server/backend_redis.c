@@ -12,9 +12,10 @@
  * pass through byte for byte.
  *
  * Rewrites happen only where a request must differ upstream: keys under [redis] key_prefix, the
- * default TTL on writes that name none (see fc_proxy_kind in commands.h), and commands with no
- * upstream twin (INVALIDATE; FLUSHDB/FLUSHALL/DBSIZE/RANDOMKEY under a prefix), which run as
- * incremental SCAN loops (scan_op) while other requests keep flowing. Their steps go on the client's
+ * default TTL on writes that name none (per key: its [ttl] prefix, else [cache] ttl; see
+ * fc_proxy_kind in commands.h), and commands with no upstream twin (INVALIDATE;
+ * FLUSHDB/FLUSHALL/DBSIZE/RANDOMKEY under a prefix), which run as incremental SCAN loops
+ * (scan_op) while other requests keep flowing. Their steps go on the client's
  * own connection, behind its earlier requests; the client is held (FC_SESS_BARRIER, set and cleared
  * by that request only) until it completes, so its later requests see its effect.
  *
@@ -94,11 +95,13 @@ static const char *const KEEPTTL_SCRIPT =
     "redis.call('pexpire', KEYS[1], ARGV[1]) end "
     "return r";
 
+/* ARGV: value, TTL in ms (0: none) of each key in turn. */
 static const char *const MSETNX_SCRIPT =
     "local kv = {} "
-    "for i = 1, #KEYS do kv[2 * i - 1] = KEYS[i]; kv[2 * i] = ARGV[i + 1] end "
+    "for i = 1, #KEYS do kv[2 * i - 1] = KEYS[i]; kv[2 * i] = ARGV[2 * i - 1] end "
     "if redis.call('msetnx', unpack(kv)) == 0 then return 0 end "
-    "for i = 1, #KEYS do redis.call('pexpire', KEYS[i], ARGV[1]) end "
+    "for i = 1, #KEYS do local t = tonumber(ARGV[2 * i]) "
+    "if t > 0 then redis.call('pexpire', KEYS[i], t) end end "
     "return 1";
 
 /* An error answered at once (option checks before anything goes upstream). */
@@ -296,14 +299,16 @@ static void forward(redis_backend *b, fc_cmd_ctx *c, reply_xform xf)
     forward_frame(b, c, xf, 1);
 }
 
-static int64_t default_ttl_ms(const redis_backend *b)
+/* The default TTL in ms of a write to argv[i] that names none ([ttl] prefix, else [cache] ttl;
+ * 0: none). The client's key is looked up, not the upstream one under [redis] key_prefix. */
+static int64_t key_ttl_ms(const redis_backend *b, const fc_cmd_ctx *c, int i)
 {
-    return b->core->default_ttl_ms;
+    return fc_core_key_ttl_ms(b->core, c->argv[i].p, c->argv[i].len);
 }
 
 /* SET ... KEEPTTL with a default TTL: a new key gets the default, an existing one keeps its TTL
  * (as in memory mode), atomically in one script. */
-static void px_set_keepttl(redis_backend *b, fc_cmd_ctx *c)
+static void px_set_keepttl(redis_backend *b, fc_cmd_ctx *c, int64_t ttl)
 {
     b->frame.len = 0;
     fc_frame_begin(&b->frame, (size_t)(4 + c->argc - 1));
@@ -311,7 +316,7 @@ static void px_set_keepttl(redis_backend *b, fc_cmd_ctx *c)
     fc_frame_cstr(&b->frame, KEEPTTL_SCRIPT);
     fc_frame_cstr(&b->frame, "1");
     put_args(b, c, 1, 2);
-    fc_frame_ll(&b->frame, default_ttl_ms(b));
+    fc_frame_ll(&b->frame, ttl);
     put_args(b, c, 2, c->argc);
     forward_frame(b, c, RX_PASS, 1);
 }
@@ -334,9 +339,10 @@ static void px_set(redis_backend *b, fc_cmd_ctx *c)
     }
     if (persist && (has_exp || keepttl))
         return (void)sync_err(c, FC_ERR_SYNTAX);
-    if (keepttl && !has_exp && default_ttl_ms(b) > 0)
-        return px_set_keepttl(b, c);
-    bool add_ttl = !persist && !has_exp && !keepttl && default_ttl_ms(b) > 0;
+    int64_t ttl = key_ttl_ms(b, c, 1);
+    if (keepttl && !has_exp && ttl > 0)
+        return px_set_keepttl(b, c, ttl);
+    bool add_ttl = !persist && !has_exp && !keepttl && ttl > 0;
     if (!persist && !add_ttl)
         return forward(b, c, RX_PASS);
     b->frame.len = 0;
@@ -346,7 +352,7 @@ static void px_set(redis_backend *b, fc_cmd_ctx *c)
             put_args(b, c, j, j + 1);
     if (add_ttl) {
         fc_frame_cstr(&b->frame, "PX");
-        fc_frame_ll(&b->frame, default_ttl_ms(b));
+        fc_frame_ll(&b->frame, ttl);
     }
     forward_frame(b, c, RX_PASS, 1);
 }
@@ -354,7 +360,8 @@ static void px_set(redis_backend *b, fc_cmd_ctx *c)
 /* SETNX k v and GETSET k v with a default TTL: SET k v NX|GET PX ttl. */
 static void px_set_variant(redis_backend *b, fc_cmd_ctx *c, const char *opt, reply_xform xf)
 {
-    if (default_ttl_ms(b) <= 0)
+    int64_t ttl = key_ttl_ms(b, c, 1);
+    if (ttl <= 0)
         return forward(b, c, RX_PASS);
     b->frame.len = 0;
     fc_frame_begin(&b->frame, 6);
@@ -362,53 +369,68 @@ static void px_set_variant(redis_backend *b, fc_cmd_ctx *c, const char *opt, rep
     put_args(b, c, 1, 3);
     fc_frame_cstr(&b->frame, opt);
     fc_frame_cstr(&b->frame, "PX");
-    fc_frame_ll(&b->frame, default_ttl_ms(b));
+    fc_frame_ll(&b->frame, ttl);
     forward_frame(b, c, xf, 1);
 }
 
-/* MSET with a default TTL: MULTI, SET k v PX ttl ..., EXEC — atomic, one write. */
+/* True when some key of MSET/MSETNX (argv[1], [3], ...) has a default TTL. */
+static bool any_key_ttl(const redis_backend *b, const fc_cmd_ctx *c)
+{
+    for (int i = 1; i < c->argc; i += 2)
+        if (key_ttl_ms(b, c, i) > 0)
+            return true;
+    return false;
+}
+
+/* MSET with a default TTL: MULTI, SET k v [PX ttl] ..., EXEC — atomic, one write. Each key gets
+ * its own default (keys without one get a plain SET). */
 static void px_mset(redis_backend *b, fc_cmd_ctx *c)
 {
-    if (default_ttl_ms(b) <= 0 || c->argc % 2 == 0)
+    if (c->argc % 2 == 0 || !any_key_ttl(b, c))
         return forward(b, c, RX_PASS);
     b->frame.len = 0;
     fc_frame_begin(&b->frame, 1);
     fc_frame_cstr(&b->frame, "MULTI");
     for (int i = 1; i < c->argc; i += 2) {
-        fc_frame_begin(&b->frame, 5);
+        int64_t ttl = key_ttl_ms(b, c, i);
+        fc_frame_begin(&b->frame, ttl > 0 ? 5 : 3);
         fc_frame_cstr(&b->frame, "SET");
         put_args(b, c, i, i + 2);
-        fc_frame_cstr(&b->frame, "PX");
-        fc_frame_ll(&b->frame, default_ttl_ms(b));
+        if (ttl > 0) {
+            fc_frame_cstr(&b->frame, "PX");
+            fc_frame_ll(&b->frame, ttl);
+        }
     }
     fc_frame_begin(&b->frame, 1);
     fc_frame_cstr(&b->frame, "EXEC");
     forward_frame(b, c, RX_EXEC_OK, (unsigned)(c->argc / 2 + 2));
 }
 
-/* MSETNX with a default TTL: one script, atomic. */
+/* MSETNX with a default TTL: one script, atomic, with each key's own TTL (0: none). */
 static void px_msetnx(redis_backend *b, fc_cmd_ctx *c)
 {
-    if (default_ttl_ms(b) <= 0 || c->argc % 2 == 0)
+    if (c->argc % 2 == 0 || !any_key_ttl(b, c))
         return forward(b, c, RX_PASS);
     int pairs = c->argc / 2;
     b->frame.len = 0;
-    fc_frame_begin(&b->frame, (size_t)(3 + 2 * pairs + 1));
+    fc_frame_begin(&b->frame, (size_t)(3 + 3 * pairs));
     fc_frame_cstr(&b->frame, "EVAL");
     fc_frame_cstr(&b->frame, MSETNX_SCRIPT);
     fc_frame_ll(&b->frame, pairs);
     for (int i = 1; i < c->argc; i += 2)
         put_args(b, c, i, i + 1);
-    fc_frame_ll(&b->frame, default_ttl_ms(b));
-    for (int i = 2; i < c->argc; i += 2)
-        put_args(b, c, i, i + 1);
+    for (int i = 1; i < c->argc; i += 2) {
+        put_args(b, c, i + 1, i + 2);
+        fc_frame_ll(&b->frame, key_ttl_ms(b, c, i));
+    }
     forward_frame(b, c, RX_PASS, 1);
 }
 
 /* INCR/APPEND/SETRANGE/...: the default TTL only when the command creates the key. */
 static void px_create(redis_backend *b, fc_cmd_ctx *c)
 {
-    if (default_ttl_ms(b) <= 0)
+    int64_t ttl = key_ttl_ms(b, c, 1);
+    if (ttl <= 0)
         return forward(b, c, RX_PASS);
     b->frame.len = 0;
     fc_frame_begin(&b->frame, (size_t)(4 + c->argc));
@@ -417,7 +439,7 @@ static void px_create(redis_backend *b, fc_cmd_ctx *c)
     fc_frame_cstr(&b->frame, "1");
     put_args(b, c, 1, 2);
     fc_frame_cstr(&b->frame, c->cmd->name);
-    fc_frame_ll(&b->frame, default_ttl_ms(b));
+    fc_frame_ll(&b->frame, ttl);
     put_args(b, c, 2, c->argc);
     forward_frame(b, c, RX_PASS, 1);
 }

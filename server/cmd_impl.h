@@ -39,8 +39,9 @@ bool fc_secure_equal(const char *given, size_t glen, const char *secret, size_t 
  * authenticated and returns true; otherwise replies WRONGPASS and returns false. */
 bool fc_auth_check(fc_cmd_ctx *c, const fc_arg *user, const fc_arg *pass);
 
-/* Absolute expiry for a write that names none: now + default TTL, or FC_NO_EXPIRE. */
-int64_t fc_default_expire(const fc_cmd_ctx *c);
+/* Absolute expiry for a write to key that names none: now + the key's default TTL (its longest
+ * [ttl] prefix, else [cache] ttl), or FC_NO_EXPIRE. */
+int64_t fc_default_expire(const fc_cmd_ctx *c, const fc_arg *key);
 
 /* Strings (cmd_string.c). */
 fc_cmd_fn cmd_get, cmd_set, cmd_setnx, cmd_setex, cmd_psetex, cmd_getset, cmd_getdel,

@@ -5,9 +5,10 @@
  * parse_opts() reads SET's and GETEX's options; incr_generic() serves the integer counters.
  *
  * Default TTL: a write that creates or replaces a value without naming an expiry gets
- * fc_default_expire(); SET ... PERSIST (a fastcached extension) stores without expiry whatever
- * the default. Commands that modify a value in place (APPEND, SETRANGE, INCR...) keep its TTL, and
- * apply the default only when they create the key.
+ * fc_default_expire() (per key: its longest [ttl] prefix, else [cache] ttl); SET ... PERSIST (a
+ * fastcached extension) stores without expiry whatever the default. Commands that modify a
+ * value in place (APPEND, SETRANGE, INCR...) keep its TTL, and apply the default only when they
+ * create the key.
  */
 #include <errno.h>
 #include <math.h>
@@ -106,7 +107,7 @@ static void set_generic(fc_cmd_ctx *c, const set_opts *o, const fc_arg *key, con
                         set_reply how)
 {
     fc_store *db = fc_ctx_db(c);
-    int64_t at = fc_default_expire(c);
+    int64_t at = fc_default_expire(c, key);
     if (o->expire_arg && !expire_at_from_arg(c, o->expire_arg, o->flags, &at))
         return;
     if (o->flags & OPT_PERSIST)
@@ -190,7 +191,7 @@ void cmd_getset(fc_cmd_ctx *c)
     bool found = fc_store_get(db, c->argv[1].p, c->argv[1].len, c->now_ms, 0, &e);
     fc_reply_bulk_or_null(c, &e, found);
     fc_store_set(db, c->argv[1].p, c->argv[1].len, c->argv[2].p, c->argv[2].len,
-                 fc_default_expire(c), false, c->now_ms);
+                 fc_default_expire(c, &c->argv[1]), false, c->now_ms);
 }
 
 void cmd_getex(fc_cmd_ctx *c)
@@ -245,10 +246,9 @@ static void mset_generic(fc_cmd_ctx *c, bool nx)
             }
         }
     }
-    int64_t at = fc_default_expire(c);
     for (int i = 1; i < c->argc; i += 2)
-        fc_store_set(db, c->argv[i].p, c->argv[i].len, c->argv[i + 1].p, c->argv[i + 1].len, at,
-                     false, c->now_ms);
+        fc_store_set(db, c->argv[i].p, c->argv[i].len, c->argv[i + 1].p, c->argv[i + 1].len,
+                     fc_default_expire(c, &c->argv[i]), false, c->now_ms);
     if (nx)
         fc_resp_int(c->out, 1);
     else
@@ -286,8 +286,8 @@ void cmd_append(fc_cmd_ctx *c)
         old = e.vlen;
     if (!check_length(c, old, v->len))
         return;
-    char *p = fc_store_resize_value(db, k->p, k->len, old + v->len, fc_default_expire(c),
-                                    c->now_ms);
+    char *p = fc_store_resize_value(db, k->p, k->len, old + v->len,
+                                    fc_default_expire(c, k), c->now_ms);
     if (!p) {
         fc_reply_err(c, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
@@ -323,7 +323,7 @@ static void incr_generic(fc_cmd_ctx *c, long long incr)
     v += incr;
     char buf[24];
     size_t n = fc_format_ll(buf, v);
-    fc_store_set(db, k->p, k->len, buf, n, fc_default_expire(c), found, c->now_ms);
+    fc_store_set(db, k->p, k->len, buf, n, fc_default_expire(c, k), found, c->now_ms);
     fc_resp_int(c->out, v);
 }
 
@@ -375,7 +375,7 @@ void cmd_incrbyfloat(fc_cmd_ctx *c)
     }
     char buf[5 * 1024 + 8];
     size_t n = fc_format_ld_human(buf, sizeof(buf), v);
-    fc_store_set(db, k->p, k->len, buf, n, fc_default_expire(c), found, c->now_ms);
+    fc_store_set(db, k->p, k->len, buf, n, fc_default_expire(c, k), found, c->now_ms);
     fc_resp_bulk(c->out, buf, n);
 }
 
@@ -428,7 +428,7 @@ void cmd_setrange(fc_cmd_ctx *c)
         return;
     size_t need = (size_t)off + v->len;
     char *p = fc_store_resize_value(db, k->p, k->len, need > old ? need : old,
-                                    fc_default_expire(c), c->now_ms);
+                                    fc_default_expire(c, k), c->now_ms);
     if (!p) {
         fc_reply_err(c, "OOM command not allowed when used memory > 'maxmemory'.");
         return;

@@ -349,8 +349,8 @@ bool fc_arg_is(const fc_cmd_ctx *c, int i, const char *word)
     return fc_eq_word(c->argv[i].p, c->argv[i].len, word);
 }
 
-int64_t fc_default_expire(const fc_cmd_ctx *c)
+int64_t fc_default_expire(const fc_cmd_ctx *c, const fc_arg *key)
 {
-    int64_t ttl = c->core->default_ttl_ms;
+    int64_t ttl = fc_core_key_ttl_ms(c->core, key->p, key->len);
     return ttl > 0 ? c->now_ms + ttl : FC_NO_EXPIRE;
 }

@@ -12,13 +12,16 @@ int fc_core_init(fc_core *core, const fc_conf *conf, int64_t now_ms)
     memset(core, 0, sizeof(*core));
     core->conf = conf;
     core->ndb = conf->databases;
-    core->default_ttl_ms = conf->ttl * 1000;
     core->start_ms = now_ms;
     core->next_client_id = 1;
     core->rng = (uint64_t)now_ms * 0x9E3779B97F4A7C15ull | 1;
-    core->dbs = calloc((size_t)core->ndb, sizeof(*core->dbs));
-    if (!core->dbs)
+    if (fc_core_set_ttls(core, conf) != 0)
         return -ENOMEM;
+    core->dbs = calloc((size_t)core->ndb, sizeof(*core->dbs));
+    if (!core->dbs) {
+        fc_ttl_table_deinit(&core->ttl_prefixes);
+        return -ENOMEM;
+    }
     for (int i = 0; i < core->ndb; i++) {
         core->dbs[i] = fc_store_new(fc_core_random(core));
         if (!core->dbs[i]) {
@@ -35,6 +38,18 @@ void fc_core_deinit(fc_core *core)
         fc_store_free(core->dbs[i]);
     free(core->dbs);
     core->dbs = NULL;
+    fc_ttl_table_deinit(&core->ttl_prefixes);
+}
+
+int fc_core_set_ttls(fc_core *core, const fc_conf *conf)
+{
+    fc_ttl_table t;
+    if (fc_ttl_table_from_conf(&t, conf) != 0)
+        return -ENOMEM;
+    fc_ttl_table_deinit(&core->ttl_prefixes);
+    core->ttl_prefixes = t;
+    core->default_ttl_ms = conf->ttl * 1000;
+    return 0;
 }
 
 void fc_core_default_auth(const fc_core *core, fc_session *s)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "conf/ttl_table.h"
 #include "server/session.h"
 #include "storage/store.h"
 
@@ -36,7 +37,8 @@ typedef struct fc_core {
     const fc_conf *conf;
     fc_store **dbs;
     int ndb;
-    int64_t default_ttl_ms;        /* 0: no default expiry */
+    int64_t default_ttl_ms;        /* [cache] ttl; 0: no default expiry */
+    fc_ttl_table ttl_prefixes;     /* [ttl]: per-prefix defaults over default_ttl_ms */
     int64_t start_ms;
     int64_t start_us_mono;         /* for uptime */
     uint64_t next_client_id;
@@ -56,6 +58,20 @@ typedef struct fc_core {
 /* Creates the databases. Returns 0 or -ENOMEM. */
 int fc_core_init(fc_core *core, const fc_conf *conf, int64_t now_ms);
 void fc_core_deinit(fc_core *core);
+
+/* The default TTL of a write to key[0..len) that names none, in ms (0: no expiry): the longest
+ * [ttl] prefix of the key, else [cache] ttl. No allocation; cheap when [ttl] is empty. */
+static inline int64_t fc_core_key_ttl_ms(const fc_core *core, const char *key, size_t len)
+{
+    int64_t ms;
+    if (core->ttl_prefixes.n == 0 || !fc_ttl_table_lookup(&core->ttl_prefixes, key, len, &ms))
+        return core->default_ttl_ms;
+    return ms;
+}
+
+/* Applies the TTL settings of conf ([cache] ttl and [ttl]) to the core. On -ENOMEM nothing
+ * changes. */
+int fc_core_set_ttls(fc_core *core, const fc_conf *conf);
 
 /* Links a new session (assigning its id) into the list, or unlinks it. */
 void fc_core_attach(fc_core *core, fc_session *s);

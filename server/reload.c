@@ -5,7 +5,8 @@
  * Which keys changed is found by printing the running and the new configuration with
  * fc_conf_print and comparing them line by line (same table, same order), so a key added to the
  * table later is reported too, as "ignored until restart" unless it is listed in runtime_keys
- * and copied in apply().
+ * and copied in apply(). The [ttl] section (printed last, any number of lines) is compared on
+ * its own, entry by entry; all of it applies at run time.
  */
 #include "server/reload.h"
 
@@ -99,10 +100,50 @@ static char *next_line(char **p)
     return NULL;
 }
 
+/* Cuts text before its [ttl] section (printed last) and returns that section's lines, or "". */
+static const char *split_ttl(char *text)
+{
+    char *t = text ? strstr(text, "\n[ttl]\n") : NULL;
+    if (!t)
+        return "";
+    *t = '\0';
+    return t + 7;
+}
+
+/* True when the "prefix = value" lines of section contain line. */
+static bool has_line(const char *section, const char *line)
+{
+    size_t n = strlen(line);
+    for (const char *p = section; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (len == n && strncmp(p, line, n) == 0)
+            return true;
+        p += len + (p[len] == '\n');
+    }
+    return false;
+}
+
+/* Logs the [ttl] lines added or changed, and those gone (every [ttl] entry applies at run time). */
+static void log_ttl_changes(const char *old_ttl, const char *new_ttl)
+{
+    char *ta = strdup(old_ttl), *tb = strdup(new_ttl);
+    char *p = tb, *line;
+    while (ta && tb && (line = next_line(&p)) != NULL)
+        if (!has_line(old_ttl, line))
+            fc_log_notice("Config reload: [ttl] %s", line);
+    p = ta;
+    while (ta && tb && (line = next_line(&p)) != NULL)
+        if (!has_line(new_ttl, line))
+            fc_log_notice("Config reload: [ttl] removed: %s", line);
+    free(ta);
+    free(tb);
+}
+
 /* Logs every key whose value differs between the running and the new configuration. */
 static void log_changes(const fc_conf *old, const fc_conf *next)
 {
     char *a = print_conf(old), *b = print_conf(next);
+    const char *ttl_a = split_ttl(a), *ttl_b = split_ttl(b);
     char *pa = a, *pb = b, *la, *lb;
     char section[32] = "";
     while (a && b && (la = next_line(&pa)) != NULL && (lb = next_line(&pb)) != NULL) {
@@ -118,6 +159,8 @@ static void log_changes(const fc_conf *old, const fc_conf *next)
             fc_log_warning("Config reload: [%s] %s changed in the file; ignored until restart",
                            section, lb);
     }
+    if (a && b)
+        log_ttl_changes(ttl_a, ttl_b);
     free(a);
     free(b);
 }
@@ -134,8 +177,13 @@ static void apply(fc_server *srv, fc_conf *live, const fc_conf *next)
         live->maxclients = fit.maxclients;
     live->loglevel = next->loglevel;
     fc_log_set_level(live->loglevel);
-    live->ttl = next->ttl;
-    srv->core.default_ttl_ms = next->ttl * 1000;
+    if (fc_core_set_ttls(&srv->core, next) != 0) {
+        fc_log_warning("Config reload: out of memory, [cache] ttl and [ttl] not applied");
+    } else {
+        live->ttl = next->ttl;
+        live->nttl_prefixes = next->nttl_prefixes;
+        memcpy(live->ttl_prefixes, next->ttl_prefixes, sizeof(live->ttl_prefixes));
+    }
     live->timeout = next->timeout;
     live->client_output_buffer_limit = next->client_output_buffer_limit;
     live->tcp_keepalive = next->tcp_keepalive;
