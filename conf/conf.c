@@ -32,6 +32,9 @@ _Static_assert(sizeof(fc_loglevel) == sizeof(int), "enums are stored as int");
 static const char *const driver_names[] = {"memory", "redis", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
 static const char *const yes_no_names[] = {"no", "yes", NULL}; /* indexed by value */
+static const char *const policy_names[] = {
+    "noeviction",   "allkeys-lru",    "volatile-lru", "allkeys-lfu", "volatile-lfu",
+    "allkeys-random", "volatile-random", "volatile-ttl", NULL};
 
 /* ---- field access ---------------------------------------------------------------------- */
 
@@ -377,6 +380,10 @@ const fc_conf_key fc_conf_keys[] = {
      driver_names, "memory or redis"},
     {"cache", "ttl", "--ttl", "none", set_ttl, print_ttl, 0, INT32_MAX, F(ttl), NULL,
      "default TTL in seconds for writes without one; none or 0 for no expiry"},
+    {"cache", "maxmemory", "--maxmemory", "0", set_size, print_size, 0, INT64_MAX, F(maxmemory),
+     NULL, "memory limit of the memory driver (k/m/g suffixes); 0 for none"},
+    {"cache", "maxmemory_policy", "--maxmemory-policy", "noeviction", set_enum, print_enum, 0, 7,
+     F(maxmemory_policy), policy_names, "what a write does at maxmemory (Redis's policies)"},
     {"redis", "host", "--redis-host", "localhost", set_str, print_str, 0, FC_CONF_STR - 1,
      F(redis_host), NULL, "upstream Redis host (driver redis)"},
     {"redis", "port", "--redis-port", "6379", set_int, print_int, 1, 65535, F(redis_port), NULL,
@@ -559,4 +566,9 @@ const char *fc_conf_driver_name(fc_driver d)
 const char *fc_conf_loglevel_name(fc_loglevel l)
 {
     return (unsigned)l < 4 ? loglevel_names[l] : "unknown";
+}
+
+const char *fc_conf_maxmemory_policy_name(int p)
+{
+    return (unsigned)p < 8 ? policy_names[p] : "unknown";
 }

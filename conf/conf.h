@@ -67,6 +67,8 @@ typedef struct fc_conf {
     /* [cache] */
     fc_driver driver;            /* memory | redis */
     int64_t ttl;                 /* default TTL seconds for writes without one; 0 = none */
+    uint64_t maxmemory;          /* bytes the memory driver may hold; 0 = unbounded */
+    int maxmemory_policy;        /* index into fc_conf_maxmemory_policy_name(); 0 noeviction */
     /* [redis] */
     char redis_host[FC_CONF_STR];
     int redis_port;
@@ -133,6 +135,9 @@ void fc_conf_usage(FILE *out, const char *prog);
 
 const char *fc_conf_driver_name(fc_driver d);
 const char *fc_conf_loglevel_name(fc_loglevel l);
+/* Redis's maxmemory-policy name for a [cache] maxmemory_policy value: noeviction, allkeys-lru,
+ * volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl. */
+const char *fc_conf_maxmemory_policy_name(int p);
 
 /* The key table, for tests and documentation: how many keys there are, and the section and key
  * name of key i (static strings). fc_conf_key_at returns false when i >= fc_conf_key_count(). */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "server/cmd_impl.h"
+#include "server/memory.h"
 
 static void add(fc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -59,12 +60,10 @@ static size_t rss_bytes(void)
 
 static void sec_memory(fc_cmd_ctx *c, fc_buf *b)
 {
-    size_t used = 0;
-    for (int i = 0; i < c->core->ndb; i++)
-        used += fc_store_bytes(c->core->dbs[i]);
-    add(b, "# Memory\r\nused_memory:%zu\r\nused_memory_rss:%zu\r\nmaxmemory:0\r\n"
-           "maxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
-        used, rss_bytes());
+    add(b, "# Memory\r\nused_memory:%zu\r\nused_memory_rss:%zu\r\nmaxmemory:%llu\r\n"
+           "maxmemory_policy:%s\r\nmem_allocator:libc\r\n",
+        fc_memory_used(c->core), rss_bytes(), (unsigned long long)fc_memory_limit(c->core),
+        fc_memory_policy_name(c->core));
 }
 
 static void sec_stats(fc_cmd_ctx *c, fc_buf *b)
@@ -79,11 +78,12 @@ static void sec_stats(fc_cmd_ctx *c, fc_buf *b)
     const fc_core_stats *s = &c->core->stats;
     add(b, "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
            "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
-           "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:0\r\n"
+           "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
            "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n",
         (unsigned long long)s->connections, (unsigned long long)s->commands,
         (unsigned long long)s->net_in, (unsigned long long)s->net_out,
-        (unsigned long long)s->rejected, (unsigned long long)expired, (unsigned long long)hits,
+        (unsigned long long)s->rejected, (unsigned long long)expired,
+        (unsigned long long)fc_memory_evicted(c->core), (unsigned long long)hits,
         (unsigned long long)misses);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/cmd_impl.h"
+#include "server/memory.h"
 #include "storage/glob.h"
 
 /* COMMAND INFO entry, Redis 7's 10-field shape (categories, tips, key specs and subcommands are
@@ -96,8 +97,8 @@ static size_t config_items(const fc_cmd_ctx *c, config_item *it, size_t cap)
     ITEM("bind", "%s", cf->nbind > 0 ? cf->bind[0] : "");
     ITEM("maxclients", "%lld", (long long)cf->maxclients);
     ITEM("timeout", "%lld", (long long)cf->timeout);
-    ITEM("maxmemory", "%d", 0);
-    ITEM("maxmemory-policy", "%s", "noeviction");
+    ITEM("maxmemory", "%llu", (unsigned long long)fc_memory_limit(c->core));
+    ITEM("maxmemory-policy", "%s", fc_memory_policy_name(c->core));
     ITEM("proto-max-bulk-len", "%llu", (unsigned long long)cf->proto_max_bulk_len);
     ITEM("client-query-buffer-limit", "%llu", (unsigned long long)cf->client_query_buffer_limit);
     ITEM("loglevel", "%s", fc_conf_loglevel_name(cf->loglevel));

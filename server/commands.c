@@ -21,24 +21,26 @@
 
 #include "server/backend.h"
 #include "server/cmd_impl.h"
+#include "server/memory.h"
 
 #define R FC_CMD_READ
 #define W FC_CMD_WRITE
 #define L FC_CMD_LOCAL
 #define F FC_CMD_FAST
 #define NA FC_CMD_NO_AUTH
+#define D FC_CMD_DENYOOM
 
 /* Sorted by name (strcmp order); checked by a unit test. */
 static const fc_command table[] = {
-    {"append", 3, W, 1, 1, 1, cmd_append, "write denyoom fast", FC_PX_CREATE},
+    {"append", 3, W | D, 1, 1, 1, cmd_append, "write denyoom fast", FC_PX_CREATE},
     {"auth", -2, L | F | NA, 0, 0, 0, cmd_auth, "noscript loading stale fast no_auth allow_busy",
      FC_PX_FORWARD},
     {"client", -2, L, 0, 0, 0, cmd_client, "noscript loading stale", FC_PX_FORWARD},
     {"command", -1, L, 0, 0, 0, cmd_command, "loading stale", FC_PX_FORWARD},
     {"config", -2, L, 0, 0, 0, cmd_config, "admin noscript loading stale", FC_PX_FORWARD},
     {"dbsize", 1, R | F, 0, 0, 0, cmd_dbsize, "readonly fast", FC_PX_DBSIZE},
-    {"decr", 2, W | F, 1, 1, 1, cmd_decr, "write denyoom fast", FC_PX_CREATE},
-    {"decrby", 3, W | F, 1, 1, 1, cmd_decrby, "write denyoom fast", FC_PX_CREATE},
+    {"decr", 2, W | F | D, 1, 1, 1, cmd_decr, "write denyoom fast", FC_PX_CREATE},
+    {"decrby", 3, W | F | D, 1, 1, 1, cmd_decrby, "write denyoom fast", FC_PX_CREATE},
     {"del", -2, W, 1, -1, 1, cmd_del, "write", FC_PX_FORWARD},
     {"echo", 2, L | F, 0, 0, 0, cmd_echo, "fast", FC_PX_FORWARD},
     {"exists", -2, R | F, 1, -1, 1, cmd_exists, "readonly fast", FC_PX_FORWARD},
@@ -52,24 +54,24 @@ static const fc_command table[] = {
     {"getdel", 2, W | F, 1, 1, 1, cmd_getdel, "write fast", FC_PX_FORWARD},
     {"getex", -2, W | F, 1, 1, 1, cmd_getex, "write fast", FC_PX_FORWARD},
     {"getrange", 4, R, 1, 1, 1, cmd_getrange, "readonly", FC_PX_FORWARD},
-    {"getset", 3, W | F, 1, 1, 1, cmd_getset, "write denyoom fast", FC_PX_GETSET},
+    {"getset", 3, W | F | D, 1, 1, 1, cmd_getset, "write denyoom fast", FC_PX_GETSET},
     {"hello", -1, L | F | NA, 0, 0, 0, cmd_hello, "noscript loading stale fast no_auth", FC_PX_FORWARD},
-    {"incr", 2, W | F, 1, 1, 1, cmd_incr, "write denyoom fast", FC_PX_CREATE},
-    {"incrby", 3, W | F, 1, 1, 1, cmd_incrby, "write denyoom fast", FC_PX_CREATE},
-    {"incrbyfloat", 3, W | F, 1, 1, 1, cmd_incrbyfloat, "write denyoom fast", FC_PX_CREATE},
+    {"incr", 2, W | F | D, 1, 1, 1, cmd_incr, "write denyoom fast", FC_PX_CREATE},
+    {"incrby", 3, W | F | D, 1, 1, 1, cmd_incrby, "write denyoom fast", FC_PX_CREATE},
+    {"incrbyfloat", 3, W | F | D, 1, 1, 1, cmd_incrbyfloat, "write denyoom fast", FC_PX_CREATE},
     {"info", -1, L, 0, 0, 0, cmd_info, "loading stale", FC_PX_FORWARD},
     {"invalidate", 2, W, 0, 0, 0, cmd_invalidate, "write", FC_PX_INVALIDATE},
     {"keys", 2, R, 0, 0, 0, cmd_keys, "readonly", FC_PX_KEYS},
     {"lastsave", 1, L | F, 0, 0, 0, cmd_lastsave, "loading stale fast", FC_PX_FORWARD},
     {"mget", -2, R | F, 1, -1, 1, cmd_mget, "readonly fast", FC_PX_FORWARD},
-    {"mset", -3, W, 1, -1, 2, cmd_mset, "write denyoom", FC_PX_MSET},
-    {"msetnx", -3, W, 1, -1, 2, cmd_msetnx, "write denyoom", FC_PX_MSETNX},
+    {"mset", -3, W | D, 1, -1, 2, cmd_mset, "write denyoom", FC_PX_MSET},
+    {"msetnx", -3, W | D, 1, -1, 2, cmd_msetnx, "write denyoom", FC_PX_MSETNX},
     {"persist", 2, W | F, 1, 1, 1, cmd_persist, "write fast", FC_PX_FORWARD},
     {"pexpire", -3, W | F, 1, 1, 1, cmd_pexpire, "write fast", FC_PX_FORWARD},
     {"pexpireat", -3, W | F, 1, 1, 1, cmd_pexpireat, "write fast", FC_PX_FORWARD},
     {"pexpiretime", 2, R | F, 1, 1, 1, cmd_pexpiretime, "readonly fast", FC_PX_FORWARD},
     {"ping", -1, L | F, 0, 0, 0, cmd_ping, "fast", FC_PX_FORWARD},
-    {"psetex", 4, W, 1, 1, 1, cmd_psetex, "write denyoom", FC_PX_FORWARD},
+    {"psetex", 4, W | D, 1, 1, 1, cmd_psetex, "write denyoom", FC_PX_FORWARD},
     {"pttl", 2, R | F, 1, 1, 1, cmd_pttl, "readonly fast", FC_PX_FORWARD},
     {"quit", -1, L | F | NA, 0, 0, 0, cmd_quit, "noscript loading stale fast no_auth", FC_PX_FORWARD},
     {"randomkey", 1, R, 0, 0, 0, cmd_randomkey, "readonly", FC_PX_RANDOMKEY},
@@ -78,10 +80,10 @@ static const fc_command table[] = {
     {"reset", 1, L | F | NA, 0, 0, 0, cmd_reset, "noscript loading stale fast no_auth", FC_PX_FORWARD},
     {"scan", -2, R, 0, 0, 0, cmd_scan, "readonly", FC_PX_SCAN},
     {"select", 2, L | F, 0, 0, 0, cmd_select, "loading stale fast", FC_PX_FORWARD},
-    {"set", -3, W, 1, 1, 1, cmd_set, "write denyoom", FC_PX_SET},
-    {"setex", 4, W, 1, 1, 1, cmd_setex, "write denyoom", FC_PX_FORWARD},
-    {"setnx", 3, W | F, 1, 1, 1, cmd_setnx, "write denyoom fast", FC_PX_SETNX},
-    {"setrange", 4, W, 1, 1, 1, cmd_setrange, "write denyoom", FC_PX_CREATE},
+    {"set", -3, W | D, 1, 1, 1, cmd_set, "write denyoom", FC_PX_SET},
+    {"setex", 4, W | D, 1, 1, 1, cmd_setex, "write denyoom", FC_PX_FORWARD},
+    {"setnx", 3, W | F | D, 1, 1, 1, cmd_setnx, "write denyoom fast", FC_PX_SETNX},
+    {"setrange", 4, W | D, 1, 1, 1, cmd_setrange, "write denyoom", FC_PX_CREATE},
     {"shutdown", -1, L, 0, 0, 0, cmd_shutdown, "admin noscript loading stale", FC_PX_FORWARD},
     {"strlen", 2, R | F, 1, 1, 1, cmd_strlen, "readonly fast", FC_PX_FORWARD},
     {"substr", 4, R, 1, 1, 1, cmd_getrange, "readonly", FC_PX_FORWARD},
@@ -97,6 +99,7 @@ static const fc_command table[] = {
 #undef L
 #undef F
 #undef NA
+#undef D
 
 const fc_command *fc_command_table(size_t *n)
 {
@@ -284,6 +287,8 @@ void fc_dispatch(fc_core *core, fc_session *sess, fc_replyq *q, const fc_request
         fc_reply_arity(&c, cmd->name);
     } else if (refused) {
         fc_reply_err(&c, refused);
+    } else if ((cmd->flags & FC_CMD_DENYOOM) && !fc_memory_make_room(core, now_ms)) {
+        fc_reply_err(&c, FC_ERR_OOM);
     } else {
         int db = sess->db, proto = sess->proto;
         cmd->exec(&c);

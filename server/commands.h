@@ -49,6 +49,7 @@ typedef void fc_cmd_fn(fc_cmd_ctx *c);
 #define FC_CMD_FAST 8u
 #define FC_CMD_NOSCRIPT 16u
 #define FC_CMD_NO_AUTH 32u  /* runs before AUTH when a password is set (Redis's no_auth) */
+#define FC_CMD_DENYOOM 64u  /* may grow memory: refused with -OOM at maxmemory (Redis's denyoom) */
 
 /* How the proxy backend serves a row (memory mode ignores it). */
 typedef enum fc_proxy_kind {

@@ -28,6 +28,8 @@ int fc_core_init(fc_core *core, const fc_conf *conf, int64_t now_ms)
             fc_core_deinit(core);
             return -ENOMEM;
         }
+        /* fc_evict_policy follows the order of [cache] maxmemory_policy's names. */
+        fc_store_set_policy(core->dbs[i], (fc_evict_policy)conf->maxmemory_policy);
     }
     return 0;
 }

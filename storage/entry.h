@@ -1,13 +1,15 @@
 /*
  * entry — the layout of one key/value item: a single allocation holding everything.
  *
- *   +--------+------+-----------+------+------+---------+---------+
- *   | next 8 | meta | expire 8? | klen | vlen | key ... | val ... |
- *   +--------+------+-----------+------+------+---------+---------+
+ *   +--------+------+-----+-----------+------+------+---------+---------+
+ *   | next 8 | meta | clk | expire 8? | klen | vlen | key ... | val ... |
+ *   +--------+------+-----+-----------+------+------+---------+---------+
  *
  * meta bit 0: an expire slot is present (its value may be FC_NO_EXPIRE after PERSIST);
- * bits 1-2 / 3-4: the width of klen / vlen as 1, 2, 4 or 8 bytes. Fields after meta are
- * unaligned and read with memcpy. A 10-byte key with a 10-byte value needs 31 bytes (39 with an
+ * bits 1-2 / 3-4: the width of klen / vlen as 1, 2, 4 or 8 bytes; bits 5-7 with the clk byte
+ * form the 11-bit eviction clock (evict.c): the LRU access tick, or for LFU an 8-bit
+ * logarithmic counter (clk) and a 3-bit decay epoch (meta bits 5-7). Fields after clk are
+ * unaligned and read with memcpy. A 10-byte key with a 10-byte value needs 32 bytes (40 with an
  * expiry), one 48-byte malloc chunk either way. Internal to storage/.
  */
 #ifndef FC_STORAGE_ENTRY_H
@@ -21,11 +23,27 @@
 typedef struct fc_entry {
     struct fc_entry *next; /* bucket chain */
     uint8_t meta;
+    uint8_t clk; /* eviction clock, low 8 bits (see above) */
     unsigned char body[];
 } fc_entry;
 
 #define FC_ENTRY_BASE offsetof(fc_entry, body)
 #define FC_META_EXP 1u
+#define FC_META_LAYOUT 0x1fu /* the bits fc_meta_make sets; the rest belong to the clock */
+#define FC_CLOCK_BITS 11
+#define FC_CLOCK_MASK ((1u << FC_CLOCK_BITS) - 1)
+
+/* The 11-bit eviction clock of e. */
+static inline unsigned fc_entry_clock(const fc_entry *e)
+{
+    return (unsigned)e->clk | (unsigned)(e->meta >> 5) << 8;
+}
+
+static inline void fc_entry_set_clock(fc_entry *e, unsigned v)
+{
+    e->clk = (uint8_t)v;
+    e->meta = (uint8_t)((e->meta & FC_META_LAYOUT) | ((v >> 8) & 7u) << 5);
+}
 
 static inline unsigned fc_width_code(size_t n)
 {

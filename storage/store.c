@@ -28,6 +28,8 @@ fc_store *fc_store_new(uint64_t seed)
     if (!s)
         return NULL;
     fc_dict_init(&s->d, seed);
+    s->samples = FC_EVICT_DEFAULT_SAMPLES;
+    s->rng = seed ^ 0x2545F4914F6CDD1Dull;
     return s;
 }
 
@@ -60,6 +62,7 @@ void fc_store_free(fc_store *s)
     if (!s)
         return;
     fc_store_flush(s);
+    fc_store_pool_clear(s);
     free(s);
 }
 
@@ -97,7 +100,7 @@ static void fill_view(const fc_entry *e, fc_entry_view *out)
 /* Writes meta and lengths; the key and value bytes are the caller's business. */
 static void write_header(fc_entry *e, uint8_t meta, size_t klen, size_t vlen)
 {
-    e->meta = meta;
+    e->meta = (uint8_t)(meta | (e->meta & ~FC_META_LAYOUT)); /* the clock bits stay */
     unsigned char *p = (unsigned char *)fc_entry_lens(e);
     fc_write_len(p, fc_meta_kw(meta), klen);
     fc_write_len(p + fc_meta_kw(meta), fc_meta_vw(meta), vlen);
@@ -116,6 +119,8 @@ static fc_entry *entry_create(fc_store *s, const char *key, size_t klen, const c
     if (!e)
         return NULL;
     e->next = NULL;
+    e->meta = 0;
+    e->clk = 0;
     if (meta & FC_META_EXP)
         fc_entry_write_expire(e, expire_at);
     write_header(e, meta, klen, vlen);
@@ -174,6 +179,7 @@ static fc_entry *reshape(fc_store *s, fc_entry **link, bool has_exp, size_t vlen
         return NULL;
     if (!val && keep)
         memcpy(fc_entry_val(ne), fc_entry_val(e), keep);
+    fc_entry_set_clock(ne, fc_entry_clock(e));
     ne->next = e->next;
     *link = ne;
     fc_store_account_sub(s, e);
@@ -204,6 +210,8 @@ bool fc_store_get(fc_store *s, const char *key, size_t klen, int64_t now_ms, uns
     }
     if (!link)
         return false;
+    if (s->policy != FC_EVICT_NOEVICTION)
+        fc_store_touch(s, *link, now_ms, false);
     fill_view(*link, out);
     return true;
 }
@@ -220,6 +228,7 @@ int fc_store_set(fc_store *s, const char *key, size_t klen, const char *val, siz
         if (!e)
             return -ENOMEM;
         fc_dict_insert(&s->d, e, h);
+        fc_store_touch(s, e, now_ms, true);
         return 0;
     }
     bool live = !fc_entry_is_expired(*link, now_ms);
@@ -230,6 +239,7 @@ int fc_store_set(fc_store *s, const char *key, size_t klen, const char *val, siz
     if (!live)
         s->stats.expired++;
     entry_set_expire(s, e, exp);
+    fc_store_touch(s, e, now_ms, !live);
     return 0;
 }
 
@@ -248,11 +258,14 @@ char *fc_store_resize_value(fc_store *s, const char *key, size_t klen, size_t ne
         if (!e)
             return NULL;
         fc_dict_insert(&s->d, e, h);
+        fc_store_touch(s, e, now_ms, true);
         return fc_entry_val(e);
     }
     fc_entry *old = *link;
     size_t slack = newlen > fc_entry_vlen(old) ? grow_slack(klen + newlen) : 0;
     fc_entry *e = reshape(s, link, old->meta & FC_META_EXP, newlen, NULL, slack);
+    if (e)
+        fc_store_touch(s, e, now_ms, false);
     return e ? fc_entry_val(e) : NULL;
 }
 
@@ -306,6 +319,7 @@ int fc_store_rename(fc_store *s, const char *src, size_t slen, const char *dst, 
                                 fc_entry_expire(se), false, 0);
     if (!ne)
         return -ENOMEM;
+    fc_entry_set_clock(ne, fc_entry_clock(se));
     if (dlink) {
         fc_entry *de = *dlink;
         ne->next = de->next;
@@ -333,7 +347,10 @@ size_t fc_store_volatile_size(const fc_store *s)
 
 size_t fc_store_bytes(const fc_store *s)
 {
-    return sizeof(*s) + s->entry_bytes + fc_dict_table_bytes(&s->d);
+    /* glibc: a chunk is its usable size plus one 8-byte size header. */
+    size_t tables = fc_dict_table_bytes(&s->d) + 8 * (s->d.t[0].size != 0) +
+                    8 * (s->d.t[1].size != 0);
+    return sizeof(*s) + s->entry_bytes + 8 * s->d.count + tables;
 }
 
 typedef struct scan_ctx {

@@ -36,7 +36,23 @@ typedef struct fc_store_stats {
     uint64_t hits;        /* fc_store_get found a live key */
     uint64_t misses;      /* fc_store_get found nothing */
     uint64_t expired;     /* keys removed because their time had come (lazy or active) */
+    uint64_t evicted;     /* keys removed by fc_store_evict */
 } fc_store_stats;
+
+/* Eviction policies, Redis's maxmemory-policy values in the order of [cache] maxmemory_policy. */
+typedef enum fc_evict_policy {
+    FC_EVICT_NOEVICTION = 0,
+    FC_EVICT_ALLKEYS_LRU,
+    FC_EVICT_VOLATILE_LRU,
+    FC_EVICT_ALLKEYS_LFU,
+    FC_EVICT_VOLATILE_LFU,
+    FC_EVICT_ALLKEYS_RANDOM,
+    FC_EVICT_VOLATILE_RANDOM,
+    FC_EVICT_VOLATILE_TTL,
+} fc_evict_policy;
+
+#define FC_EVICT_DEFAULT_SAMPLES 5
+#define FC_EVICT_MAX_SAMPLES 64
 
 /* Lookup flags. */
 #define FC_LOOKUP_NOSTATS 1u /* do not count a hit or miss (write paths, as Redis) */
@@ -81,8 +97,26 @@ size_t fc_store_size(const fc_store *s);
 /* Number of keys with an expiry (INFO keyspace "expires="), same convention as size. */
 size_t fc_store_volatile_size(const fc_store *s);
 
-/* Approximate bytes of memory the store holds (entries and tables). */
+/* Bytes of memory the store holds as the allocator sees them: each entry's usable size plus the
+ * allocator's 8-byte chunk header, the bucket tables and the store itself. */
 size_t fc_store_bytes(const fc_store *s);
+
+/* Chooses the eviction policy (default FC_EVICT_NOEVICTION). With an LRU or LFU policy every
+ * access updates the entry's clock (evict.c); other policies cost nothing per access. */
+void fc_store_set_policy(fc_store *s, fc_evict_policy p);
+
+/* Keys examined per eviction (Redis's maxmemory-samples), clamped to 1..FC_EVICT_MAX_SAMPLES.
+ * Default FC_EVICT_DEFAULT_SAMPLES. */
+void fc_store_set_evict_samples(fc_store *s, unsigned n);
+
+/*
+ * Frees memory by removing one key chosen by the policy from a bounded random sample (plus, for
+ * LRU, LFU and TTL, a pool of the best candidates seen by earlier calls). Expired keys met in the
+ * sample are reclaimed first (counted as expired, not evicted). Returns true when a key was
+ * removed, false when nothing is evictable (noeviction, empty store, volatile-* with no key with
+ * a TTL found). Work per call is bounded by a few samples of FC_EVICT_MAX_SAMPLES buckets.
+ */
+bool fc_store_evict(fc_store *s, int64_t now_ms);
 
 /* Removes every key. */
 void fc_store_flush(fc_store *s);

@@ -15,6 +15,18 @@
 #include "storage/dict.h"
 #include "storage/store.h"
 
+#define FC_EVICT_POOL 16
+#define FC_POOL_INLINE 40
+
+/* One eviction candidate remembered between calls: a copy of its key and its score (higher
+ * evicts first). */
+typedef struct fc_pool_slot {
+    uint64_t score;
+    size_t klen;
+    char *heap;                      /* the key when klen > FC_POOL_INLINE */
+    char inline_key[FC_POOL_INLINE]; /* the key otherwise (slots are moved by struct copy) */
+} fc_pool_slot;
+
 struct fc_store {
     fc_dict d;
     size_t volatile_n;
@@ -22,7 +34,22 @@ struct fc_store {
     uint64_t expire_pos; /* active-expiry cursor, masked by each table's size */
     bool expire_in_t1;   /* while rehashing: t[1] at expire_pos is examined next */
     fc_store_stats stats;
+    /* eviction (evict.c) */
+    fc_evict_policy policy;
+    unsigned samples;
+    uint64_t lru_clock; /* logical: ticks every 1 + count/128 accesses */
+    size_t lru_ops;
+    uint64_t rng;
+    fc_pool_slot pool[FC_EVICT_POOL]; /* ascending score, npool used */
+    unsigned npool;
 };
+
+/* evict.c: updates e's clock for an access under the store's policy (a no-op unless LRU/LFU);
+ * created is true for a new entry. */
+void fc_store_touch(fc_store *s, fc_entry *e, int64_t now_ms, bool created);
+
+/* evict.c: frees the pool's key copies. */
+void fc_store_pool_clear(fc_store *s);
 
 static inline void fc_store_account_add(fc_store *s, const fc_entry *e)
 {

@@ -152,14 +152,35 @@ Test(conf, names)
 Test(conf, key_table)
 {
     const char *s, *n;
-    cr_assert_eq(fc_conf_key_count(), 29);
+    cr_assert_eq(fc_conf_key_count(), 31);
     cr_assert(fc_conf_key_at(0, &s, &n));
     cr_assert_str_eq(s, "server");
     cr_assert_str_eq(n, "bind");
-    cr_assert(fc_conf_key_at(28, &s, &n));
+    cr_assert(fc_conf_key_at(30, &s, &n));
     cr_assert_str_eq(s, "redis");
     cr_assert_str_eq(n, "request_timeout_ms");
-    cr_assert_not(fc_conf_key_at(29, &s, &n));
+    cr_assert_not(fc_conf_key_at(31, &s, &n));
+}
+
+Test(conf, maxmemory_keys)
+{
+    fc_conf c;
+    char err[ERRLEN];
+    fc_conf_defaults(&c);
+    cr_assert_eq(c.maxmemory, 0);
+    cr_assert_str_eq(fc_conf_maxmemory_policy_name(c.maxmemory_policy), "noeviction");
+    cr_assert_eq(fc_conf_set(&c, "cache", "maxmemory", "4mb", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.maxmemory, 4 * 1048576);
+    cr_assert_eq(fc_conf_set(&c, "cache", "maxmemory", "2g", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.maxmemory, 2000000000);
+    cr_assert_eq(fc_conf_set(&c, "cache", "maxmemory_policy", "volatile-ttl", err, sizeof(err)),
+                 0);
+    cr_assert_str_eq(fc_conf_maxmemory_policy_name(c.maxmemory_policy), "volatile-ttl");
+    cr_assert_eq(fc_conf_set(&c, "cache", "maxmemory_policy", "lru", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "unknown maxmemory_policy 'lru' (expected noeviction, allkeys-lru"),
+              "%s", err);
+    cr_assert_eq(fc_conf_set(&c, "cache", "maxmemory", "-1", err, sizeof(err)), -1);
+    cr_assert_str_eq(fc_conf_maxmemory_policy_name(99), "unknown");
 }
 
 /* ---- good files ------------------------------------------------------------------------ */
