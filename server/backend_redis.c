@@ -641,20 +641,12 @@ static void scan_start(redis_backend *b, fc_cmd_ctx *c, scan_kind op, const char
     scan_step(r);
 }
 
-static bool flush_args_ok(fc_cmd_ctx *c)
-{
-    if (c->argc == 1 || (c->argc == 2 && (fc_arg_is(c, 1, "sync") || fc_arg_is(c, 1, "async"))))
-        return true;
-    sync_err(c, FC_ERR_SYNTAX);
-    return false;
-}
-
 static void px_flush(redis_backend *b, fc_cmd_ctx *c, bool all)
 {
     if (b->plen == 0)
         return forward(b, c, RX_PASS);
-    if (!flush_args_ok(c))
-        return;
+    if (!fc_flush_args_valid(c))
+        return (void)sync_err(c, FC_ERR_SYNTAX);
     int db = c->sess->db;
     scan_start(b, c, OP_FLUSH, "*", 1, all ? 0 : db, all ? b->ndb - 1 : db);
 }

@@ -39,6 +39,9 @@ bool fc_secure_equal(const char *given, size_t glen, const char *secret, size_t 
  * authenticated and returns true; otherwise replies WRONGPASS and returns false. */
 bool fc_auth_check(fc_cmd_ctx *c, const fc_arg *user, const fc_arg *pass);
 
+/* FLUSHDB/FLUSHALL take nothing, ASYNC or SYNC (both drivers check it the same way). */
+bool fc_flush_args_valid(const fc_cmd_ctx *c);
+
 /* Absolute expiry for a write to key that names none: now + the key's default TTL (its longest
  * [ttl] prefix, else [cache] ttl), or FC_NO_EXPIRE. */
 int64_t fc_default_expire(const fc_cmd_ctx *c, const fc_arg *key);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "server/cmd_impl.h"
+#include "server/memory.h"
 #include "storage/glob.h"
 
 void cmd_del(fc_cmd_ctx *c)
@@ -209,7 +210,7 @@ static void rename_generic(fc_cmd_ctx *c, bool nx)
     if (r == -EEXIST)
         fc_resp_int(c->out, 0);
     else if (r != 0)
-        fc_reply_err(c, "OOM command not allowed when used memory > 'maxmemory'.");
+        fc_reply_err(c, FC_ERR_OOM);
     else if (nx)
         fc_resp_int(c->out, 1);
     else
@@ -243,10 +244,15 @@ void cmd_select(fc_cmd_ctx *c)
     fc_resp_ok(c->out);
 }
 
-/* FLUSHDB/FLUSHALL take an optional ASYNC or SYNC. */
+bool fc_flush_args_valid(const fc_cmd_ctx *c)
+{
+    return c->argc == 1 ||
+           (c->argc == 2 && (fc_arg_is(c, 1, "sync") || fc_arg_is(c, 1, "async")));
+}
+
 static bool flush_args_ok(fc_cmd_ctx *c)
 {
-    if (c->argc == 1 || (c->argc == 2 && (fc_arg_is(c, 1, "sync") || fc_arg_is(c, 1, "async"))))
+    if (fc_flush_args_valid(c))
         return true;
     fc_reply_err(c, FC_ERR_SYNTAX);
     return false;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "server/cmd_impl.h"
+#include "server/memory.h"
 
 #define OPT_NX 0x001u
 #define OPT_XX 0x002u
@@ -131,7 +132,7 @@ static void set_generic(fc_cmd_ctx *c, const set_opts *o, const fc_arg *key, con
     } else if (fc_store_set(db, key->p, key->len, val->p, val->len, at,
                             (o->flags & OPT_KEEPTTL) != 0, c->now_ms) != 0) {
         if (!(o->flags & OPT_GET))
-            fc_reply_err(c, "OOM command not allowed when used memory > 'maxmemory'.");
+            fc_reply_err(c, FC_ERR_OOM);
         return;
     }
     if (o->flags & OPT_GET)
@@ -289,7 +290,7 @@ void cmd_append(fc_cmd_ctx *c)
     char *p = fc_store_resize_value(db, k->p, k->len, old + v->len,
                                     fc_default_expire(c, k), c->now_ms);
     if (!p) {
-        fc_reply_err(c, "OOM command not allowed when used memory > 'maxmemory'.");
+        fc_reply_err(c, FC_ERR_OOM);
         return;
     }
     memcpy(p + old, v->p, v->len);
@@ -430,7 +431,7 @@ void cmd_setrange(fc_cmd_ctx *c)
     char *p = fc_store_resize_value(db, k->p, k->len, need > old ? need : old,
                                     fc_default_expire(c, k), c->now_ms);
     if (!p) {
-        fc_reply_err(c, "OOM command not allowed when used memory > 'maxmemory'.");
+        fc_reply_err(c, FC_ERR_OOM);
         return;
     }
     memcpy(p + off, v->p, v->len);
