@@ -247,7 +247,6 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
             return UV_ENOMEM;
     }
     snprintf(srv->core.config_file, sizeof(srv->core.config_file), "%s", conf->path);
-    int r = start_listeners(srv);
     uv_timer_init(loop, &srv->cron);
     srv->cron.data = srv;
     uv_check_init(loop, &srv->flusher);
@@ -257,14 +256,17 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
     uv_signal_init(loop, &srv->sighup);
     uv_timer_init(loop, &srv->drain);
     srv->sigint.data = srv->sigterm.data = srv->sighup.data = srv->drain.data = srv;
+    /* Signals are caught before anything listens: a SIGTERM sent as soon as the port accepts is
+     * a clean shutdown, not a kill by the default action. */
+    uv_signal_start(&srv->sigint, on_signal, SIGINT);
+    uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&srv->sighup, on_signal, SIGHUP);
+    int r = start_listeners(srv);
     if (r != 0) {
         fc_server_stop(srv);
         uv_run(loop, UV_RUN_DEFAULT);
         return r;
     }
-    uv_signal_start(&srv->sigint, on_signal, SIGINT);
-    uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&srv->sighup, on_signal, SIGHUP);
     uv_timer_start(&srv->cron, on_cron, CRON_MS, 0);
     return 0;
 }
