@@ -43,14 +43,16 @@ void fc_memory_init(fc_core *core)
         fc_store_set_policy(core->dbs[i], p);
 }
 
-/* The database with the most memory in keys that has not failed to evict yet, or -1. */
+/* The database with the most memory (in keys or flushed but not yet freed) that has not failed to
+ * evict yet, or -1. */
 static int fattest(const fc_core *core, const unsigned char *failed)
 {
     int best = -1;
     size_t best_n = 0;
     for (int i = 0; i < core->ndb; i++) {
         size_t n = fc_store_size(core->dbs[i]);
-        if (n == 0 || (failed[i / 8] & (1u << (i % 8))))
+        bool pending = fc_store_reclaim_pending(core->dbs[i]); /* a flush's memory, not freed */
+        if ((n == 0 && !pending) || (failed[i / 8] & (1u << (i % 8))))
             continue;
         size_t b = fc_store_bytes(core->dbs[i]);
         if (best < 0 || b > best_n) {

@@ -2,9 +2,9 @@
  * server — event loop, listeners, cron and signals (see server.h).
  *
  * The cron timer runs every 100 ms (Redis's hz 10). Each tick spends at most CRON_BUDGET_NS on
- * active expiry and incremental rehashing, in small steps with a clock check between them, so no
- * loop iteration stalls clients for long; when the budget ran out with work left, the next tick
- * comes after 1 ms instead of 100 ms.
+ * active expiry, incremental rehashing and freeing what FLUSHDB/FLUSHALL detached (store.h), in
+ * small steps with a clock check between them, so no loop iteration stalls clients for long; when
+ * the budget ran out with work left, the next tick comes after 1 ms instead of 100 ms.
  */
 #include "server/server.h"
 
@@ -25,6 +25,7 @@
 #define CRON_BUDGET_NS (1000 * 1000)
 #define EXPIRE_STEP 64
 #define REHASH_STEP 128
+#define RECLAIM_STEP 1024 /* entries freed (or empty buckets passed) per step */
 #define SHUTDOWN_GRACE_MS 1500 /* how long a stop waits for computed replies to be written */
 #define DRAIN_POLL_MS 10
 
@@ -145,9 +146,10 @@ static bool background_work(fc_server *srv, int64_t now_ms)
         if (fc_store_volatile_size(db) > 0)
             expired = fc_store_expire_cycle(db, now_ms, EXPIRE_STEP);
         rehashing = fc_store_rehash_step(db, REHASH_STEP);
+        bool reclaiming = fc_store_reclaim_step(db, RECLAIM_STEP); /* a flush's lazy free */
         srv->core.stats.expired_active += expired;
-        /* Stay on a db while it yields expired keys or is rehashing; else move on. */
-        if (expired * 4 < EXPIRE_STEP && !rehashing) {
+        /* Stay on a db while it yields expired keys, rehashes or frees; else move on. */
+        if (expired * 4 < EXPIRE_STEP && !rehashing && !reclaiming) {
             srv->expire_db = (srv->expire_db + 1) % ndb;
             idle_dbs++;
         } else {

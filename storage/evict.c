@@ -31,6 +31,7 @@
 #define LFU_DECAY_MS 60000
 #define SAMPLE_ROUNDS 8
 #define STEPS_PER_SAMPLE 20
+#define RECLAIM_EVICT_WORK 1024 /* units of fc_store_reclaim_step per call */
 
 static uint64_t rnd(fc_store *s)
 {
@@ -287,6 +288,10 @@ bool fc_store_evict(fc_store *s, int64_t now_ms)
 {
     fc_entry *smp[FC_EVICT_MAX_SAMPLES];
     bool vol = is_volatile(s->policy), done = false;
+    if (s->reclaim) { /* memory a flush detached goes first: no live key pays for it */
+        fc_store_reclaim_step(s, RECLAIM_EVICT_WORK);
+        return true;
+    }
     if (s->policy == FC_EVICT_NOEVICTION || s->d.count == 0 || (vol && s->volatile_n == 0))
         return false;
     if (fc_dict_rehashing(&s->d))

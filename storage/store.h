@@ -60,6 +60,8 @@ typedef enum fc_evict_policy {
 /* Creates an empty store. seed keys the hash function (hash-flooding resistance).
  * Returns NULL on out-of-memory. */
 fc_store *fc_store_new(uint64_t seed);
+
+/* Frees the store and everything it holds, including memory a flush detached (synchronously). */
 void fc_store_free(fc_store *s);
 
 /* Looks key up; an expired key is deleted and reported missing. Returns true and fills *out
@@ -98,7 +100,8 @@ size_t fc_store_size(const fc_store *s);
 size_t fc_store_volatile_size(const fc_store *s);
 
 /* Bytes of memory the store holds as the allocator sees them: each entry's usable size plus the
- * allocator's 8-byte chunk header, the bucket tables and the store itself. */
+ * allocator's 8-byte chunk header, the bucket tables, the store itself, and what a flush detached
+ * that fc_store_reclaim_step has not freed yet. */
 size_t fc_store_bytes(const fc_store *s);
 
 /* Chooses the eviction policy (default FC_EVICT_NOEVICTION). With an LRU or LFU policy every
@@ -112,14 +115,33 @@ void fc_store_set_evict_samples(fc_store *s, unsigned n);
 /*
  * Frees memory by removing one key chosen by the policy from a bounded random sample (plus, for
  * LRU, LFU and TTL, a pool of the best candidates seen by earlier calls). Expired keys met in the
- * sample are reclaimed first (counted as expired, not evicted). Returns true when a key was
+ * sample are reclaimed first (counted as expired, not evicted). Before any of that, while a
+ * flush's detached memory is pending, a call frees a bounded part of it (fc_store_reclaim_step)
+ * and returns true without touching a live key, whatever the policy. Returns true when a key was
  * removed, false when nothing is evictable (noeviction, empty store, volatile-* with no key with
  * a TTL found). Work per call is bounded by a few samples of FC_EVICT_MAX_SAMPLES buckets.
  */
 bool fc_store_evict(fc_store *s, int64_t now_ms);
 
-/* Removes every key. */
+/*
+ * Removes every key in O(1): the tables (and any rehash in progress) are detached whole onto the
+ * store's reclaim list and fresh empty tables take their place, so every later call sees an empty
+ * store at once. The detached entries are freed by fc_store_reclaim_step (the server's cron) or
+ * fc_store_free; until then fc_store_bytes still counts them, as Redis's used_memory counts what
+ * its lazyfree thread has not freed yet. (If the list node cannot be allocated, that table is
+ * freed synchronously instead.)
+ */
 void fc_store_flush(fc_store *s);
+
+/*
+ * Frees memory detached by fc_store_flush, at most max_work units of work (one unit per entry
+ * freed and per empty bucket passed; freeing a drained table array and its node is free of
+ * charge). Returns true while detached memory remains; with max_work 0 it only reports that.
+ */
+bool fc_store_reclaim_step(fc_store *s, size_t max_work);
+
+/* True while fc_store_flush's detached memory is not all freed yet. */
+bool fc_store_reclaim_pending(const fc_store *s);
 
 /* Scan callback: a live key and its entry, borrowed for the duration of the call. The callback
  * must not mutate the store. */

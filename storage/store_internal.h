@@ -4,7 +4,9 @@
  *
  * Accounting invariants: entry_bytes is the sum of malloc_usable_size() over all entries;
  * volatile_n is the number of entries whose expire slot holds a non-zero time. Every change to an
- * entry goes through account_sub() before and account_add() after.
+ * entry goes through account_sub() before and account_add() after. reclaim_bytes is what the
+ * reclaim list (tables, their entries and the list nodes) still holds, as fc_store_bytes counts
+ * it; it drops to 0 exactly when the list is empty.
  */
 #ifndef FC_STORAGE_STORE_INTERNAL_H
 #define FC_STORAGE_STORE_INTERNAL_H
@@ -42,7 +44,17 @@ struct fc_store {
     uint64_t rng;
     fc_pool_slot pool[FC_EVICT_POOL]; /* ascending score, npool used */
     unsigned npool;
+    /* lazy free (store.c): tables detached by fc_store_flush, freed by fc_store_reclaim_step */
+    struct fc_reclaim *reclaim;
+    size_t reclaim_bytes; /* allocator bytes still held by the detached tables and entries */
 };
+
+/* A table detached by fc_store_flush: its buckets below pos are already freed. */
+typedef struct fc_reclaim {
+    struct fc_reclaim *next;
+    fc_table t;
+    size_t pos;
+} fc_reclaim;
 
 /* evict.c: updates e's clock for an access under the store's policy (a no-op unless LRU/LFU);
  * created is true for a new entry. */
