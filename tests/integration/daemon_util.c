@@ -229,3 +229,20 @@ char *dt_slurp(const char *path)
     fclose(f);
     return s;
 }
+
+int dt_connect_raw(const fc_proc *p)
+{
+    int fd = fc_connect(p->port);
+    cr_assert_geq(fd, 0, "connect to port %d failed", p->port);
+    return fd;
+}
+
+void dt_expect_raw(int fd, const char *want)
+{
+    size_t len = 0;
+    char *r = fc_read_reply(fd, &len, 5000);
+    cr_assert_not_null(r, "no reply, wanted %s", want);
+    cr_assert_eq(len, strlen(want), "reply '%.*s', wanted '%s'", (int)len, r, want);
+    cr_assert_eq(memcmp(r, want, len), 0, "reply '%.*s', wanted '%s'", (int)len, r, want);
+    free(r);
+}

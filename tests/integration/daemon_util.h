@@ -42,6 +42,12 @@ void dt_expect(redisContext *c, const char *want, const char *fmt, ...);
 /* Monotonic milliseconds. */
 int64_t dt_now_ms(void);
 
+/* A raw socket to the daemon (asserts it connects). */
+int dt_connect_raw(const fc_proc *p);
+
+/* Reads one reply from a raw socket and asserts its exact bytes (5 s deadline). */
+void dt_expect_raw(int fd, const char *want);
+
 /* Waits up to timeout_ms for fd to become readable; true if it did. */
 bool dt_wait_readable(int fd, int timeout_ms);
 

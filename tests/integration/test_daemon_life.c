@@ -20,41 +20,23 @@ TestSuite(daemon_life, .fini = dt_fini, .timeout = 60);
 
 static fc_proc d;
 
-static int connect_ok(void)
-{
-    int fd = fc_connect(d.port);
-    cr_assert_geq(fd, 0, "connect to port %d failed", d.port);
-    return fd;
-}
-
 static void send_str(int fd, const char *s)
 {
     cr_assert_eq(fc_send_all(fd, s, strlen(s)), 0);
 }
 
-/* Reads one reply and asserts its raw bytes. */
-static void expect_reply(int fd, const char *want)
-{
-    size_t len = 0;
-    char *r = fc_read_reply(fd, &len, 5000);
-    cr_assert_not_null(r, "no reply, wanted %s", want);
-    cr_assert_eq(len, strlen(want), "reply '%.*s', wanted '%s'", (int)len, r, want);
-    cr_assert_eq(memcmp(r, want, len), 0, "reply '%.*s', wanted '%s'", (int)len, r, want);
-    free(r);
-}
-
 static void expect_ping(int fd)
 {
     send_str(fd, "*1\r\n$4\r\nPING\r\n");
-    expect_reply(fd, "+PONG\r\n");
+    dt_expect_raw(fd, "+PONG\r\n");
 }
 
 static void stop_with_signal(int sig)
 {
     dt_start(&d, NULL);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     expect_ping(fd); /* a connected client must not hold the shutdown up */
-    int idle = connect_ok();
+    int idle = dt_connect_raw(&d);
     cr_assert_eq(kill(d.pid, sig), 0);
     int st = dt_wait_exit(&d, 3000);
     cr_assert_eq(st, 0, "exit status %d after signal %d (-2: still running after 3 s)", st, sig);
@@ -76,8 +58,8 @@ Test(daemon_life, sigint_exits_zero)
 Test(daemon_life, shutdown_command_exits_zero)
 {
     dt_start(&d, NULL);
-    int other = connect_ok();
-    int fd = connect_ok();
+    int other = dt_connect_raw(&d);
+    int fd = dt_connect_raw(&d);
     send_str(fd, "*1\r\n$8\r\nSHUTDOWN\r\n");
     cr_assert(dt_wait_eof(fd, 3000), "SHUTDOWN did not close the connection");
     int st = dt_wait_exit(&d, 3000);
@@ -90,13 +72,13 @@ Test(daemon_life, shutdown_command_exits_zero)
 Test(daemon_life, quit_replies_ok_then_closes)
 {
     dt_start(&d, NULL);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     /* Whatever follows QUIT in the same packet is not executed. */
     send_str(fd, "*3\r\n$3\r\nSET\r\n$6\r\nbefore\r\n$1\r\n1\r\n"
                  "*1\r\n$4\r\nQUIT\r\n"
                  "*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n");
-    expect_reply(fd, "+OK\r\n");
-    expect_reply(fd, "+OK\r\n");
+    dt_expect_raw(fd, "+OK\r\n");
+    dt_expect_raw(fd, "+OK\r\n");
     cr_assert(dt_wait_eof(fd, 2000), "the connection stayed open after QUIT");
     close(fd);
     redisContext *c = dt_connect(&d);
@@ -109,21 +91,21 @@ Test(daemon_life, quit_replies_ok_then_closes)
 Test(daemon_life, protocol_error_replies_then_closes)
 {
     dt_start(&d, NULL);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     send_str(fd, "*01\r\n");
-    expect_reply(fd, "-ERR Protocol error: invalid multibulk length\r\n");
+    dt_expect_raw(fd, "-ERR Protocol error: invalid multibulk length\r\n");
     cr_assert(dt_wait_eof(fd, 2000), "the connection stayed open after a protocol error");
     close(fd);
 
     /* Replies produced before the bad frame still go out first. */
-    fd = connect_ok();
+    fd = dt_connect_raw(&d);
     send_str(fd, "*1\r\n$4\r\nPING\r\n*01\r\n");
-    expect_reply(fd, "+PONG\r\n");
-    expect_reply(fd, "-ERR Protocol error: invalid multibulk length\r\n");
+    dt_expect_raw(fd, "+PONG\r\n");
+    dt_expect_raw(fd, "-ERR Protocol error: invalid multibulk length\r\n");
     cr_assert(dt_wait_eof(fd, 2000));
     close(fd);
 
-    fd = connect_ok();
+    fd = dt_connect_raw(&d);
     expect_ping(fd);
     close(fd);
     dt_stop_ok(&d);
@@ -145,12 +127,12 @@ static void start_with_conf(const char *text)
 Test(daemon_life, maxclients_refuses_the_third)
 {
     start_with_conf("[server]\nmaxclients = 2\n");
-    int a = connect_ok();
+    int a = dt_connect_raw(&d);
     expect_ping(a);
-    int b = connect_ok();
+    int b = dt_connect_raw(&d);
     expect_ping(b);
-    int c = connect_ok();
-    expect_reply(c, "-ERR max number of clients reached\r\n");
+    int c = dt_connect_raw(&d);
+    dt_expect_raw(c, "-ERR max number of clients reached\r\n");
     cr_assert(dt_wait_eof(c, 2000), "the refused connection stayed open");
     close(c);
     /* The two accepted clients are unaffected. */
@@ -162,7 +144,7 @@ Test(daemon_life, maxclients_refuses_the_third)
     int64_t deadline = dt_now_ms() + 3000;
     bool served = false;
     while (!served && dt_now_ms() < deadline) {
-        int e = connect_ok();
+        int e = dt_connect_raw(&d);
         send_str(e, "*1\r\n$4\r\nPING\r\n");
         size_t len = 0;
         char *r = fc_read_reply(e, &len, 2000);
@@ -179,8 +161,8 @@ Test(daemon_life, maxclients_refuses_the_third)
 Test(daemon_life, idle_timeout_closes_only_idle_clients)
 {
     start_with_conf("[server]\ntimeout = 1\n");
-    int idle = connect_ok();
-    int active = connect_ok();
+    int idle = dt_connect_raw(&d);
+    int active = dt_connect_raw(&d);
     int64_t t0 = dt_now_ms();
     int64_t closed_at = -1;
     /* Ping the active client every 200 ms while waiting (3.5 s at most) for the idle one to go. */
@@ -227,17 +209,17 @@ Test(daemon_life, proto_max_bulk_len_limits_bulk_strings)
 {
     const char *const args[] = {"--proto-max-bulk-len", "1mb", NULL};
     dt_start(&d, args);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     cr_assert_eq(send_big_set(fd, 1024 * 1024), 0);
-    expect_reply(fd, "+OK\r\n"); /* exactly the limit is accepted */
+    dt_expect_raw(fd, "+OK\r\n"); /* exactly the limit is accepted */
     /* One byte over: the error as soon as the header is read, before any data, then a close. */
     send_str(fd, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$1048577\r\n");
-    expect_reply(fd, "-ERR Protocol error: invalid bulk length\r\n");
+    dt_expect_raw(fd, "-ERR Protocol error: invalid bulk length\r\n");
     cr_assert(dt_wait_eof(fd, 2000));
     close(fd);
-    fd = connect_ok();
+    fd = dt_connect_raw(&d);
     send_str(fd, "*2\r\n$6\r\nSTRLEN\r\n$3\r\nbig\r\n");
-    expect_reply(fd, ":1048576\r\n");
+    dt_expect_raw(fd, ":1048576\r\n");
     close(fd);
     dt_stop_ok(&d);
 }
@@ -246,17 +228,17 @@ Test(daemon_life, query_buffer_limit_closes_the_client_only)
 {
     const char *const args[] = {"--client-query-buffer-limit", "1mb", NULL};
     dt_start(&d, args);
-    int other = connect_ok();
+    int other = dt_connect_raw(&d);
     expect_ping(other);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     (void)send_big_set(fd, 2 * 1024 * 1024); /* one frame of 2 MB: more than may be buffered */
     cr_assert(dt_wait_eof(fd, 3000), "a 2 MB frame did not close a client limited to 1 MB");
     close(fd);
     expect_ping(other);
-    fd = connect_ok();
+    fd = dt_connect_raw(&d);
     expect_ping(fd);
     send_str(fd, "*2\r\n$6\r\nEXISTS\r\n$3\r\nbig\r\n");
-    expect_reply(fd, ":0\r\n");
+    dt_expect_raw(fd, ":0\r\n");
     close(fd);
     close(other);
     dt_stop_ok(&d);

@@ -20,29 +20,12 @@ TestSuite(daemon_stress, .fini = dt_fini, .timeout = 60);
 
 static fc_proc d;
 
-static int connect_ok(void)
-{
-    int fd = fc_connect(d.port);
-    cr_assert_geq(fd, 0, "connect to port %d failed", d.port);
-    return fd;
-}
-
-static void expect_reply(int fd, const char *want)
-{
-    size_t len = 0;
-    char *r = fc_read_reply(fd, &len, 5000);
-    cr_assert_not_null(r, "no reply, wanted %s", want);
-    cr_assert_eq(len, strlen(want), "reply '%.*s', wanted '%s'", (int)len, r, want);
-    cr_assert_eq(memcmp(r, want, len), 0, "reply '%.*s', wanted '%s'", (int)len, r, want);
-    free(r);
-}
-
 /* 400 commands sent in pieces of 1..13 bytes, each its own segment (TCP_NODELAY), so frames
  * arrive split at every kind of boundary; the replies must be exact and in order. */
 Test(daemon_stress, requests_split_into_tiny_writes)
 {
     dt_start(&d, NULL);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     enum { N = 400 };
@@ -63,13 +46,13 @@ Test(daemon_stress, requests_split_into_tiny_writes)
     }
     for (int i = 0; i < N; i++) {
         if (i % 2 == 0) {
-            expect_reply(fd, "+OK\r\n");
+            dt_expect_raw(fd, "+OK\r\n");
         } else {
             char want[32];
             char val[16];
             int vl = snprintf(val, sizeof(val), "v\r\n%d", i - 1);
             snprintf(want, sizeof(want), "$%d\r\n%s\r\n", vl, val);
-            expect_reply(fd, want);
+            dt_expect_raw(fd, want);
         }
     }
     free(all);
@@ -92,7 +75,7 @@ static void store_big(size_t n)
 /* Sends `count` pipelined GET big without reading any reply. */
 static int flood_gets(int count)
 {
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     static const char get[] = "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n";
     for (int i = 0; i < count; i++)
         cr_assert_eq(fc_send_all(fd, get, sizeof(get) - 1), 0);
@@ -109,9 +92,9 @@ Test(daemon_stress, client_leaves_with_large_replies_unread)
         cr_assert(dt_wait_readable(fd, 5000));
         close(fd);
     }
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     cr_assert_eq(fc_send_all(fd, "*1\r\n$4\r\nPING\r\n", 14), 0);
-    expect_reply(fd, "+PONG\r\n");
+    dt_expect_raw(fd, "+PONG\r\n");
     close(fd);
     dt_stop_ok(&d);
 }
@@ -134,7 +117,7 @@ Test(daemon_stress, many_simultaneous_connections)
     enum { N = 300 };
     static int fds[N];
     for (int i = 0; i < N; i++)
-        fds[i] = connect_ok();
+        fds[i] = dt_connect_raw(&d);
     for (int i = 0; i < N; i++) {
         char cmd[64];
         int n = snprintf(cmd, sizeof(cmd), "*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n");
@@ -166,7 +149,7 @@ Test(daemon_stress, quit_after_large_reply_flushes_everything)
     dt_start(&d, NULL);
     const size_t n = 8 * 1024 * 1024;
     store_big(n);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     static const char req[] = "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n*1\r\n$4\r\nQUIT\r\n";
     cr_assert_eq(fc_send_all(fd, req, sizeof(req) - 1), 0);
     cr_assert(dt_wait_readable(fd, 5000));

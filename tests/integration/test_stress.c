@@ -28,29 +28,12 @@ TestSuite(stress, .fini = dt_fini, .timeout = 60);
 
 static fc_proc d;
 
-static int connect_ok(void)
-{
-    int fd = fc_connect(d.port);
-    cr_assert_geq(fd, 0, "connect to port %d failed", d.port);
-    return fd;
-}
-
-static void expect_reply(int fd, const char *want)
-{
-    size_t len = 0;
-    char *r = fc_read_reply(fd, &len, 5000);
-    cr_assert_not_null(r, "no reply, wanted %s", want);
-    cr_assert_eq(len, strlen(want), "reply '%.*s', wanted '%s'", (int)len, r, want);
-    cr_assert_eq(memcmp(r, want, len), 0, "reply '%.*s', wanted '%s'", (int)len, r, want);
-    free(r);
-}
-
 /* The daemon is alive: PING answered on a fresh connection. */
 static void expect_alive(void)
 {
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     cr_assert_eq(fc_send_all(fd, "*1\r\n$4\r\nPING\r\n", 14), 0);
-    expect_reply(fd, "+PONG\r\n");
+    dt_expect_raw(fd, "+PONG\r\n");
     close(fd);
 }
 
@@ -108,7 +91,7 @@ Test(stress, two_thousand_concurrent_connections)
     dt_start(&d, NULL);
     static int fds[N];
     for (int i = 0; i < N; i++)
-        fds[i] = connect_ok();
+        fds[i] = dt_connect_raw(&d);
     static const char incr[] = "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
     for (int i = 0; i < N; i++)
         cr_assert_eq(fc_send_all(fds[i], incr, sizeof(incr) - 1), 0, "send on connection %d", i);
@@ -141,13 +124,13 @@ Test(stress, slow_clients_one_byte_at_a_time)
     char frames[SLOW][64];
     size_t lens[SLOW];
     for (int i = 0; i < SLOW; i++) {
-        fds[i] = connect_ok();
+        fds[i] = dt_connect_raw(&d);
         int one = 1;
         setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         lens[i] = (size_t)snprintf(frames[i], sizeof(frames[i]),
                                    "*3\r\n$3\r\nSET\r\n$5\r\nslow%d\r\n$6\r\nvalue%d\r\n", i, i);
     }
-    int fast = connect_ok();
+    int fast = dt_connect_raw(&d);
     for (size_t off = 0; off < lens[0]; off++) {
         for (int i = 0; i < SLOW; i++)
             if (off < lens[i])
@@ -155,13 +138,13 @@ Test(stress, slow_clients_one_byte_at_a_time)
         if (off % 8 == 0) { /* the fast client is not held up by the slow ones */
             int64_t t0 = dt_now_ms();
             cr_assert_eq(fc_send_all(fast, "*1\r\n$4\r\nPING\r\n", 14), 0);
-            expect_reply(fast, "+PONG\r\n");
+            dt_expect_raw(fast, "+PONG\r\n");
             cr_assert_lt(dt_now_ms() - t0, 500, "PING took %lld ms", (long long)(dt_now_ms() - t0));
         }
         sleep_ms(2);
     }
     for (int i = 0; i < SLOW; i++) {
-        expect_reply(fds[i], "+OK\r\n");
+        dt_expect_raw(fds[i], "+OK\r\n");
         close(fds[i]);
     }
     close(fast);
@@ -207,14 +190,14 @@ Test(stress, clients_disconnect_mid_request_and_mid_reply)
         "SET k inline-without-newline",             /* inline, no newline */
     };
     for (int round = 0; round < 40; round++) {
-        int fd = connect_ok();
+        int fd = dt_connect_raw(&d);
         const char *p = partial[round % 4];
         cr_assert_eq(fc_send_all(fd, p, strlen(p)), 0);
         if (round % 2)
             close_rst(fd);
         else
             close(fd);
-        fd = connect_ok(); /* mid-reply: a 1 MB reply, read a little, leave */
+        fd = dt_connect_raw(&d); /* mid-reply: a 1 MB reply, read a little, leave */
         static const char get[] = "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n";
         for (int k = 0; k < 4; k++)
             cr_assert_eq(fc_send_all(fd, get, sizeof(get) - 1), 0);
@@ -304,7 +287,7 @@ Test(stress, never_reading_client_is_bounded_and_closed)
     store_value("big", 100 * 1024);
     expect_alive();
     long base = rss_kb(d.pid);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     bool closed = false;
     int64_t t0 = dt_now_ms();
     long peak = flood_without_reading(fd, 100000, &closed);
@@ -336,7 +319,7 @@ Test(stress, reply_past_the_limit_closes_the_client)
     const char *args[] = {"--client-output-buffer-limit", "32mb", NULL};
     dt_start(&d, args);
     store_value("big", 100 * 1024);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     enum { K = 400 };
     static char req[K * 16 + 32];
     size_t len = (size_t)snprintf(req, sizeof(req), "*%d\r\n$4\r\nMGET\r\n", K + 1);
@@ -362,7 +345,7 @@ Test(stress, slow_reader_is_paused_not_closed)
     const size_t vlen = 100 * 1024;
     store_value("big", vlen);
     long base = rss_kb(d.pid);
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     enum { N = 2000 };
     static const char get[] = "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n";
     static char reqs[N * (sizeof(get) - 1)];
@@ -397,7 +380,7 @@ Test(stress, slow_reader_is_paused_not_closed)
 /* Sends bytes, then reads whatever comes back (an error, a close, or nothing) and closes. */
 static void send_garbage(const void *p, size_t n)
 {
-    int fd = connect_ok();
+    int fd = dt_connect_raw(&d);
     if (n)
         fc_send_all(fd, p, n); /* the daemon may close before all of it is sent */
     dt_wait_eof(fd, 200);
