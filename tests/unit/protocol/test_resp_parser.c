@@ -15,11 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "protocol/resp_parser.h"
+#include "tests/unit/support/guard.h"
 
 typedef struct bytes {
     const char *p;
@@ -29,34 +29,7 @@ typedef struct bytes {
 
 /* ---- Guard page: a region whose end touches an unreadable page. ---- */
 
-static char *guard_base;
-static size_t guard_size;
-
-static void guard_setup(size_t room)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    size_t data = (room + pg - 1) / pg * pg;
-    guard_size = data + pg;
-    guard_base = mmap(NULL, guard_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert(guard_base != MAP_FAILED);
-    cr_assert(mprotect(guard_base + data, pg, PROT_NONE) == 0);
-    guard_size = data;
-}
-
-static void guard_teardown(void)
-{
-    munmap(guard_base, guard_size + (size_t)sysconf(_SC_PAGESIZE));
-    guard_base = NULL;
-}
-
-/* Copies n bytes so that they end right at the guard page and returns where they start. */
-static char *guard_place(const char *src, size_t n)
-{
-    cr_assert(n <= guard_size);
-    char *dst = guard_base + guard_size - n;
-    memcpy(dst, src, n);
-    return dst;
-}
+/* guard_setup / guard_place / guard_teardown: tests/unit/support/guard.h */
 
 /* ---- Recording the frames a run produced. ---- */
 
