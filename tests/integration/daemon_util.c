@@ -246,3 +246,18 @@ void dt_expect_raw(int fd, const char *want)
     cr_assert_eq(memcmp(r, want, len), 0, "reply '%.*s', wanted '%s'", (int)len, r, want);
     free(r);
 }
+
+bool dt_wait_in_file(const char *path, const char *needle)
+{
+    int64_t deadline = dt_now_ms() + 5000;
+    while (dt_now_ms() < deadline) {
+        char *s = dt_slurp(path);
+        bool found = s && strstr(s, needle) != NULL;
+        free(s);
+        if (found)
+            return true;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}

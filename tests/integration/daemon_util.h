@@ -42,6 +42,9 @@ void dt_expect(redisContext *c, const char *want, const char *fmt, ...);
 /* Monotonic milliseconds. */
 int64_t dt_now_ms(void);
 
+/* Polls (up to 5 s) until needle appears in the file at path (a log line, typically). */
+bool dt_wait_in_file(const char *path, const char *needle);
+
 /* A raw socket to the daemon (asserts it connects). */
 int dt_connect_raw(const fc_proc *p);
 

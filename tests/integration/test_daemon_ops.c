@@ -22,22 +22,6 @@ TestSuite(daemon_ops, .fini = dt_fini, .timeout = 60);
 
 static fc_proc d;
 
-/* Waits up to 5 s for `needle` to appear in the file at path. */
-static bool wait_in_file(const char *path, const char *needle)
-{
-    int64_t deadline = dt_now_ms() + 5000;
-    while (dt_now_ms() < deadline) {
-        char *s = dt_slurp(path);
-        bool found = strstr(s, needle) != NULL;
-        free(s);
-        if (found)
-            return true;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return false;
-}
-
 static int count_in_file(const char *path, const char *needle)
 {
     char *s = dt_slurp(path);
@@ -64,7 +48,7 @@ static setup start_with_conf(const char *body)
     s.log = strdup(logpath);
     const char *args[] = {"-c", s.conf, NULL};
     dt_start(&d, args);
-    cr_assert(wait_in_file(s.log, "ready to accept connections"));
+    cr_assert(dt_wait_in_file(s.log, "ready to accept connections"));
     return s;
 }
 
@@ -115,7 +99,7 @@ Test(daemon_ops, sighup_applies_loglevel_and_ttl_and_keeps_clients)
     cr_assert_eq(fc_send_all(fd, "*1\r\n$-7\r\n", 9), 0);
     cr_assert(dt_wait_eof(fd, 2000));
     close(fd);
-    cr_assert(wait_in_file(s.log, "Protocol error"), "verbose line missing after the reload");
+    cr_assert(dt_wait_in_file(s.log, "Protocol error"), "verbose line missing after the reload");
     /* The client connected before the reload is still served; new writes get the new TTL. */
     dt_expect(c, "OK", "SET after v");
     long long ttl = dt_int(c, "TTL after");
@@ -162,13 +146,13 @@ Test(daemon_ops, sighup_bad_file_keeps_config_and_restart_keys_are_reported)
     redisContext *c = dt_connect(&d);
     rewrite_conf(&s, "[cache]\nttl = 7\nbogus line\n");
     hup(&s, 1);
-    cr_assert(wait_in_file(s.log, "fc.conf:5: syntax error"), "no file:line message");
+    cr_assert(dt_wait_in_file(s.log, "fc.conf:5: syntax error"), "no file:line message");
     dt_expect(c, "OK", "SET k v");
     long long ttl = dt_int(c, "TTL k");
     cr_assert(ttl > 7 && ttl <= 50, "the bad file changed the TTL: %lld", ttl);
     rewrite_conf(&s, "databases = 4\n[cache]\nttl = 50\n");
     hup(&s, 2);
-    cr_assert(wait_in_file(s.log, "[server] databases = 4 changed in the file; ignored until "
+    cr_assert(dt_wait_in_file(s.log, "[server] databases = 4 changed in the file; ignored until "
                                   "restart"));
     dt_expect(c, "OK", "SELECT 10"); /* still 16 databases */
     redisFree(c);
@@ -183,7 +167,7 @@ Test(daemon_ops, pidfile_written_and_removed)
     snprintf(pidfile, sizeof(pidfile), "%s/fc.pid", dir);
     const char *args[] = {"--pidfile", pidfile, NULL};
     dt_start(&d, args);
-    cr_assert(wait_in_file(pidfile, "\n"));
+    cr_assert(dt_wait_in_file(pidfile, "\n"));
     char *s = dt_slurp(pidfile);
     cr_assert_eq(atoi(s), (int)d.pid, "pidfile holds '%s', pid %d", s, (int)d.pid);
     free(s);
@@ -199,11 +183,11 @@ Test(daemon_ops, logfile_appended_and_reopened_on_sighup)
     snprintf(rotated, sizeof(rotated), "%s.1", s.log);
     cr_assert_eq(rename(s.log, rotated), 0);
     hup(&s, 0); /* the outcome goes to the new file: wait for it there */
-    cr_assert(wait_in_file(s.log, "Configuration reloaded"), "log not reopened");
+    cr_assert(dt_wait_in_file(s.log, "Configuration reloaded"), "log not reopened");
     cr_assert_eq(count_in_file(rotated, "Received SIGHUP"), 0);
     cr_assert_eq(count_in_file(rotated, "ready to accept connections"), 1);
     dt_stop_ok(&d);
-    cr_assert(wait_in_file(s.log, "bye bye"));
+    cr_assert(dt_wait_in_file(s.log, "bye bye"));
     free_setup(&s);
 }
 
@@ -223,8 +207,8 @@ Test(daemon_ops, maxclients_reduced_to_fit_low_open_files_limit)
               "--logfile", logpath, (char *)NULL);
         _exit(127);
     }
-    bool found = wait_in_file(logpath, "maxclients has been reduced to 32");
-    bool ready = wait_in_file(logpath, "ready to accept connections");
+    bool found = dt_wait_in_file(logpath, "maxclients has been reduced to 32");
+    bool ready = dt_wait_in_file(logpath, "ready to accept connections");
     kill(pid, SIGTERM);
     int st = 0;
     waitpid(pid, &st, 0);

@@ -159,22 +159,6 @@ Test(test_ttl_prefix, proxy_driver_upstream_ttls)
     remove_conf(dir, conf);
 }
 
-/* Waits up to 5 s for needle in the file at path. */
-static bool wait_in_file(const char *path, const char *needle)
-{
-    int64_t deadline = dt_now_ms() + 5000;
-    while (dt_now_ms() < deadline) {
-        char *s = dt_slurp(path);
-        bool found = strstr(s, needle) != NULL;
-        free(s);
-        if (found)
-            return true;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return false;
-}
-
 static void sighup_changes_prefix_ttl(bool proxy)
 {
     static fc_proc d;
@@ -197,7 +181,7 @@ static void sighup_changes_prefix_ttl(bool proxy)
              log);
     free(dt_write_file(dir, "fc.conf", text));
     cr_assert_eq(kill(d.pid, SIGHUP), 0);
-    cr_assert(wait_in_file(log, "Configuration reloaded"), "no reload in the log");
+    cr_assert(dt_wait_in_file(log, "Configuration reloaded"), "no reload in the log");
     char *l = dt_slurp(log);
     cr_assert_not_null(strstr(l, "Config reload: [ttl] users: = 500"), "%s", l);
     cr_assert_not_null(strstr(l, "Config reload: [ttl] removed: session: = 1800"), "%s", l);
