@@ -290,6 +290,9 @@ bool fc_store_get(fc_store *s, const char *key, size_t klen, int64_t now_ms, uns
             s->stats.hits++;
         else
             s->stats.misses++;
+        fc_ns_stats *ns = s->ns ? fc_nstab_lookup(s->ns, key, klen) : NULL;
+        if (ns)
+            *(link ? &ns->hits : &ns->misses) += 1;
     }
     if (!link)
         return false;
@@ -299,11 +302,19 @@ bool fc_store_get(fc_store *s, const char *key, size_t klen, int64_t now_ms, uns
     return true;
 }
 
+static void count_set(fc_store *s, const char *key, size_t klen)
+{
+    fc_ns_stats *ns = s->ns ? fc_nstab_lookup(s->ns, key, klen) : NULL;
+    if (ns)
+        ns->sets++;
+}
+
 int fc_store_set(fc_store *s, const char *key, size_t klen, const char *val, size_t vlen,
                  int64_t expire_at, bool keep_ttl, int64_t now_ms)
 {
     uint64_t h;
     step(s);
+    count_set(s, key, klen);
     h = fc_dict_hash(&s->d, key, klen);
     fc_entry **link = fc_dict_find(&s->d, key, klen, h);
     if (!link) {
@@ -603,4 +614,20 @@ bool fc_store_rehash_step(fc_store *s, size_t n)
 const fc_store_stats *fc_store_get_stats(const fc_store *s)
 {
     return &s->stats;
+}
+
+void fc_store_set_nstab(fc_store *s, fc_nstab *t)
+{
+    s->ns = t;
+}
+
+/* Placeholder walk until the keyspace is indexed by prefix. */
+size_t fc_store_count_prefix(fc_store *s, const char *prefix, size_t len)
+{
+    size_t n = 0;
+    for (int ti = 0; ti < 2; ti++)
+        for (size_t i = 0; i < s->d.t[ti].size; i++)
+            for (fc_entry *e = s->d.t[ti].b[i]; e; e = e->next)
+                n += fc_entry_klen(e) >= len && memcmp(fc_entry_key(e), prefix, len) == 0;
+    return n;
 }

@@ -173,4 +173,14 @@ bool fc_store_rehash_step(fc_store *s, size_t n);
 
 const fc_store_stats *fc_store_get_stats(const fc_store *s);
 
+struct fc_nstab;
+
+/* Counts hits, misses, sets, evictions and invalidations per namespace in t (nstab.h), which
+ * may be shared by several stores and must outlive them; NULL (the default) stops counting. */
+void fc_store_set_nstab(fc_store *s, struct fc_nstab *t);
+
+/* Number of keys starting with prefix, counted as fc_store_size counts (expired keys not yet
+ * reclaimed included). */
+size_t fc_store_count_prefix(fc_store *s, const char *prefix, size_t len);
+
 #endif

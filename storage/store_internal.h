@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "storage/dict.h"
+#include "storage/nstab.h"
 #include "storage/store.h"
 
 #define FC_EVICT_POOL 16
@@ -47,6 +48,7 @@ struct fc_store {
     /* lazy free (store.c): tables detached by fc_store_flush, freed by fc_store_reclaim_step */
     struct fc_reclaim *reclaim;
     size_t reclaim_bytes; /* allocator bytes still held by the detached tables and entries */
+    fc_nstab *ns;         /* per-namespace counters, or NULL */
 };
 
 /* A table detached by fc_store_flush: its buckets below pos are already freed. */
