@@ -275,8 +275,57 @@ void cmd_flushall(fc_cmd_ctx *c)
     fc_resp_ok(c->out);
 }
 
+/* An INVALIDATE finishing in the background: its reply slot, and the session it holds. */
+typedef struct inv_wait {
+    fc_slot *slot;
+    fc_session *sess;
+    bool done;
+    size_t n;
+} inv_wait;
+
+static void invalidate_done(void *ctx, size_t n)
+{
+    inv_wait *w = ctx;
+    w->n = n;
+    w->done = true;
+    if (!w->slot)
+        return; /* still inside cmd_invalidate */
+    fc_resp_int(fc_slot_buf(w->slot), (int64_t)n);
+    w->sess->flags &= ~FC_SESS_BARRIER;
+    fc_slot_complete(w->slot);
+    free(w);
+}
+
+/*
+ * INVALIDATE pattern: see fc_store_invalidate_start. When the count (or a large glob) finishes
+ * in the background, the reply takes a slot in the client's queue and later requests of the
+ * client wait behind a barrier, so they see the keys gone, as after Redis's synchronous reply.
+ */
 void cmd_invalidate(fc_cmd_ctx *c)
 {
-    size_t n = fc_store_invalidate(fc_ctx_db(c), c->argv[1].p, c->argv[1].len, c->now_ms);
-    fc_resp_int(c->out, (int64_t)n);
+    fc_store *db = fc_ctx_db(c);
+    inv_wait *w = calloc(1, sizeof(*w));
+    size_t n = 0;
+    if (!w) {
+        n = fc_store_invalidate(db, c->argv[1].p, c->argv[1].len, c->now_ms);
+        fc_resp_int(c->out, (int64_t)n);
+        return;
+    }
+    if (fc_store_invalidate_start(db, c->argv[1].p, c->argv[1].len, c->now_ms, invalidate_done,
+                                  w, &n)) {
+        free(w);
+        fc_resp_int(c->out, (int64_t)n);
+        return;
+    }
+    w->sess = c->sess;
+    w->slot = fc_replyq_push(c->q);
+    if (!w->slot) { /* no memory for a slot: finish here */
+        while (!w->done)
+            fc_store_reclaim_step(db, 1u << 16);
+        fc_resp_int(c->out, (int64_t)w->n);
+        free(w);
+        return;
+    }
+    c->sess->flags |= FC_SESS_BARRIER;
+    c->core->bg_kick = true;
 }

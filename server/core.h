@@ -47,6 +47,7 @@ typedef struct fc_core {
     fc_session *sessions;          /* doubly linked, newest first */
     size_t nclients;
     bool shutdown_requested;       /* SHUTDOWN: the server stops after this batch */
+    bool bg_kick;                  /* background store work was queued: run the cron soon */
     int tcp_port;                  /* the port actually bound (0 when none) */
     struct fc_backend *backend;    /* NULL: memory mode (handlers run on dbs) */
     fc_rename renames[FC_CONF_MAX_RENAMES]; /* fc_command_renames_apply; nrenames 0: none */

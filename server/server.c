@@ -171,6 +171,10 @@ static void on_cron(uv_timer_t *t)
 static void on_flush_check(uv_check_t *h)
 {
     fc_server *srv = h->data;
+    if (srv->core.bg_kick) { /* an INVALIDATE left work for the cron: start it now */
+        srv->core.bg_kick = false;
+        uv_timer_start(&srv->cron, on_cron, 0, 0);
+    }
     while (srv->dirty) {
         fc_client *c = srv->dirty;
         srv->dirty = c->dirty_next;

@@ -102,6 +102,13 @@ void fc_dict_insert(fc_dict *d, fc_entry *e, uint64_t h)
     d->count++;
 }
 
+bool fc_dict_reserve(fc_dict *d, size_t n)
+{
+    if (d->t[0].size != 0)
+        return true;
+    return start_resize(d, next_pow2(n));
+}
+
 void fc_dict_maybe_shrink(fc_dict *d)
 {
     if (fc_dict_rehashing(d) || d->t[0].size <= FC_DICT_MIN_SIZE)
@@ -155,6 +162,12 @@ bool fc_dict_rehash(fc_dict *d, size_t n)
             break;
     }
     return fc_dict_rehashing(d);
+}
+
+void fc_dict_rehash_all(fc_dict *d)
+{
+    while (fc_dict_rehashing(d))
+        fc_dict_rehash(d, d->t[0].size + 1);
 }
 
 static uint64_t rev_bits(uint64_t v)

@@ -63,6 +63,13 @@ static inline void fc_dict_unlink(fc_dict *d, fc_entry **link)
     d->count--;
 }
 
+/* Gives an empty dict a table of at least n buckets (a power of two). Returns false on
+ * out-of-memory. */
+bool fc_dict_reserve(fc_dict *d, size_t n);
+
+/* Finishes a rehash in progress at once. */
+void fc_dict_rehash_all(fc_dict *d);
+
 /* Starts an incremental shrink when fewer than 1/8 of the buckets are used. */
 void fc_dict_maybe_shrink(fc_dict *d);
 

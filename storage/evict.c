@@ -73,7 +73,7 @@ static unsigned lfu_decay(fc_entry *e, int64_t now_ms)
 void fc_store_touch(fc_store *s, fc_entry *e, int64_t now_ms, bool created)
 {
     if (is_lru(s->policy)) {
-        if (++s->lru_ops >= 1 + s->d.count / 128) {
+        if (++s->lru_ops >= 1 + fc_store_size(s) / 128) {
             s->lru_ops = 0;
             s->lru_clock++;
         }
@@ -100,7 +100,7 @@ void fc_store_set_policy(fc_store *s, fc_evict_policy p)
     if (!s->samples)
         s->samples = FC_EVICT_DEFAULT_SAMPLES;
     if (!s->rng)
-        s->rng = s->d.k0 ^ 0x5bd1e995u;
+        s->rng = s->kt.k0 ^ 0x5bd1e995u;
     fc_store_pool_clear(s);
 }
 
@@ -133,25 +133,24 @@ static bool has_ttl(const fc_entry *e)
     return fc_entry_expire(e) != FC_NO_EXPIRE;
 }
 
-/* Up to n entries from random buckets (both tables while rehashing, skipping the emptied part of
- * the old one), probing at most STEPS_PER_SAMPLE * n buckets; only keys with a TTL if vol.
- * Independent probes, not a run of neighbouring buckets (except in small tables, walked whole):
- * evicting the first keys after a random
+static uint64_t rnd_cb(void *arg)
+{
+    return rnd(arg);
+}
+
+/* Up to n entries, each probe a random bucket of a random leaf (chosen about in proportion to
+ * its size), probing at most STEPS_PER_SAMPLE * n buckets; only keys with a TTL if vol.
+ * Independent probes, not a run of neighbouring buckets: evicting the first keys after a random
  * start would favour keys that follow empty runs and grow those runs until samples come back
  * empty. */
 static size_t sample(fc_store *s, bool vol, fc_entry **out, size_t n)
 {
-    fc_dict *d = &s->d;
-    size_t base = fc_dict_rehashing(d) ? (size_t)d->rehash_idx : 0;
-    size_t s0 = d->t[0].size - base, total = s0 + d->t[1].size, got = 0;
-    if (total == 0)
-        return 0;
-    /* A table no bigger than the probe budget is walked whole, from a random start. */
-    bool walk = total <= n * STEPS_PER_SAMPLE;
-    size_t i = (size_t)(rnd(s) % total);
+    size_t got = 0;
     for (size_t k = 0; k < n * STEPS_PER_SAMPLE && got < n; k++) {
-        i = walk ? (i + 1) % total : (size_t)(rnd(s) % total);
-        fc_entry *e = i < s0 ? d->t[0].b[base + i] : d->t[1].b[i - s0];
+        fc_kleaf *l = fc_kt_random_leaf(&s->kt, rnd_cb, s);
+        if (!l || l->d.t[0].size == 0 || (vol && l->vol == 0))
+            continue;
+        fc_entry *e = l->d.t[0].b[rnd(s) & (l->d.t[0].size - 1)];
         for (; e && got < n; e = e->next) {
             bool dup = false;
             for (size_t j = 0; j < got && !dup; j++)
@@ -163,16 +162,17 @@ static size_t sample(fc_store *s, bool vol, fc_entry **out, size_t n)
     return got;
 }
 
-static fc_entry **find(fc_store *s, const char *key, size_t klen)
+/* Deletes key if present and tidies its leaf; counts an eviction for its namespace if evict. */
+static void remove_entry(fc_store *s, const char *key, size_t klen, bool evict)
 {
-    return fc_dict_find(&s->d, key, klen, fc_dict_hash(&s->d, key, klen));
-}
-
-static void remove_entry(fc_store *s, const char *key, size_t klen)
-{
-    fc_entry **link = find(s, key, klen);
-    if (link)
-        fc_store_delete_link(s, link);
+    fc_kleaf *l;
+    fc_entry **link = fc_kt_find(&s->kt, key, klen, fc_kt_hash(&s->kt, key, klen), &l);
+    if (!link)
+        return;
+    if (evict)
+        fc_store_count_ns(s, key, klen, offsetof(fc_ns_stats, evictions));
+    fc_store_delete_link(s, l, link);
+    fc_kt_tidy(&s->kt, l);
 }
 
 /* Deletes the expired entries among smp[0..n); returns how many. */
@@ -181,7 +181,7 @@ static size_t reap_expired(fc_store *s, fc_entry **smp, size_t n, int64_t now_ms
     size_t freed = 0;
     for (size_t i = 0; i < n; i++) {
         if (fc_entry_is_expired(smp[i], now_ms)) {
-            remove_entry(s, fc_entry_key(smp[i]), fc_entry_klen(smp[i]));
+            remove_entry(s, fc_entry_key(smp[i]), fc_entry_klen(smp[i]), false);
             freed++;
         }
     }
@@ -257,7 +257,9 @@ static bool pool_evict(fc_store *s, bool vol, int64_t now_ms)
 {
     for (unsigned budget = 2 * FC_EVICT_POOL; s->npool > 0 && budget > 0; budget--) {
         fc_pool_slot *best = &s->pool[s->npool - 1];
-        fc_entry **link = find(s, slot_key(best), best->klen);
+        fc_kleaf *l;
+        fc_entry **link = fc_kt_find(&s->kt, slot_key(best), best->klen,
+                                     fc_kt_hash(&s->kt, slot_key(best), best->klen), &l);
         if (!link || (vol && !has_ttl(*link))) {
             slot_remove(s, s->npool - 1);
             continue;
@@ -268,7 +270,7 @@ static bool pool_evict(fc_store *s, bool vol, int64_t now_ms)
             slot_sink(s, s->npool - 1);
             continue;
         }
-        fc_store_delete_link(s, link);
+        remove_entry(s, slot_key(best), best->klen, true);
         slot_remove(s, s->npool - 1);
         return true;
     }
@@ -280,7 +282,7 @@ static bool evict_random(fc_store *s, fc_entry **smp, size_t n)
     if (n == 0)
         return false;
     fc_entry *e = smp[rnd(s) % n];
-    remove_entry(s, fc_entry_key(e), fc_entry_klen(e));
+    remove_entry(s, fc_entry_key(e), fc_entry_klen(e), true);
     return true;
 }
 
@@ -292,16 +294,13 @@ bool fc_store_evict(fc_store *s, int64_t now_ms)
         fc_store_reclaim_step(s, RECLAIM_EVICT_WORK);
         return true;
     }
-    if (s->policy == FC_EVICT_NOEVICTION || s->d.count == 0 || (vol && s->volatile_n == 0))
+    if (s->policy == FC_EVICT_NOEVICTION || fc_store_size(s) == 0 ||
+        (vol && fc_store_volatile_size(s) == 0))
         return false;
-    if (fc_dict_rehashing(&s->d))
-        fc_dict_rehash(&s->d, s->samples); /* a finished rehash samples without bias */
     for (int round = 0; round < SAMPLE_ROUNDS && !done; round++) {
         size_t n = sample(s, vol, smp, s->samples);
-        if (reap_expired(s, smp, n, now_ms) > 0) {
-            fc_dict_maybe_shrink(&s->d);
+        if (reap_expired(s, smp, n, now_ms) > 0)
             return true;
-        }
         if (s->policy == FC_EVICT_ALLKEYS_RANDOM || s->policy == FC_EVICT_VOLATILE_RANDOM) {
             done = evict_random(s, smp, n);
         } else {
@@ -313,9 +312,7 @@ bool fc_store_evict(fc_store *s, int64_t now_ms)
         if (!done && n == 0 && s->npool == 0)
             break;
     }
-    if (done) {
+    if (done)
         s->stats.evicted++;
-        fc_dict_maybe_shrink(&s->d);
-    }
     return done;
 }

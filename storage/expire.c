@@ -1,40 +1,71 @@
 /*
  * expire — the active-expiry cycle: reclaims expired keys that nobody reads.
  *
- * A persistent position walks the bucket indices; each unit of work examines one bucket (the
- * position masked by the table size) and deletes its expired entries. While a rehash is in
- * progress both tables are examined at the position, so every entry is seen within one pass of
- * the larger table whatever moves between calls. The position only ever increments, so after a
- * resize it simply continues in the new table: a pass may examine some buckets twice or miss
- * keys that moved behind it, which the next pass catches. Deleting inside a chain never resizes;
- * a shrink is considered once at the end.
+ * A persistent cursor (leaf id, bucket) walks the leaves in id order; each unit of work examines
+ * one bucket and deletes its expired entries. A leaf with no key with an expiry, or whose lower
+ * bound on expiry times is still in the future, costs one unit and is skipped whole. A leaf
+ * examined from its first bucket to its last with its table size unchanged gets an exact bound
+ * (fc_kt_pass_end), which lets prefix INVALIDATE report counts at once (reclaim.c). Leaves that
+ * burst or shrink mid-pass may have keys skipped; the next pass catches them.
  */
 #include "storage/store_internal.h"
 
-static size_t reap_bucket(fc_store *s, fc_table *t, uint64_t pos, int64_t now_ms)
+static void next_leaf(fc_store *s, fc_kleaf *l)
 {
-    return fc_store_reap_chain(s, &t->b[pos & (t->size - 1)], now_ms);
+    s->expire_leaf = l->id + 1;
+    s->expire_pos = 0;
+}
+
+/* Examines buckets of l from the cursor; returns the keys deleted. */
+static size_t reap_leaf(fc_store *s, fc_kleaf *l, int64_t now_ms, size_t *work, size_t max)
+{
+    size_t deleted = 0, size = l->d.t[0].size;
+    if (s->expire_pos == 0)
+        fc_kt_pass_begin(l);
+    while (s->expire_pos < size && *work < max) {
+        fc_entry **link = &l->d.t[0].b[s->expire_pos++];
+        deleted += fc_store_reap_chain(s, l, link, now_ms);
+        for (fc_entry *e = *link; e; e = e->next)
+            fc_kt_pass_note(l, fc_entry_expire(e));
+        (*work)++;
+    }
+    if (s->expire_pos >= size) {
+        if (l->d.t[0].size == size)
+            fc_kt_pass_end(l);
+        l->in_pass = false;
+        next_leaf(s, l);
+    }
+    fc_kt_tidy(&s->kt, l); /* may free l */
+    return deleted;
 }
 
 size_t fc_store_expire_cycle(fc_store *s, int64_t now_ms, size_t max_work)
 {
     size_t deleted = 0, work = 0;
-
-    if (s->d.t[0].size == 0)
-        return 0;
-    while (work < max_work && s->volatile_n > 0) {
-        if (!fc_dict_rehashing(&s->d))
-            s->expire_in_t1 = false;
-        fc_table *t = &s->d.t[s->expire_in_t1 ? 1 : 0];
-        deleted += reap_bucket(s, t, s->expire_pos, now_ms);
-        work++;
-        if (fc_dict_rehashing(&s->d) && !s->expire_in_t1) {
-            s->expire_in_t1 = true; /* the same position in t[1] is the next unit */
+    bool wrapped = false;
+    while (work < max_work && fc_store_volatile_size(s) > 0) {
+        bool same;
+        fc_kleaf *l = fc_kt_leaf_from(&s->kt, s->expire_leaf, &same);
+        if (!l) {
+            if (wrapped)
+                break;
+            wrapped = true;
+            s->expire_leaf = 0;
+            s->expire_pos = 0;
             continue;
         }
-        s->expire_in_t1 = false;
-        s->expire_pos++;
+        if (!same) {
+            s->expire_leaf = l->id;
+            s->expire_pos = 0;
+        }
+        if (l->vol == 0 || l->min_exp > now_ms) {
+            if (l->vol == 0)
+                l->min_exp = INT64_MAX;
+            next_leaf(s, l);
+            work++;
+            continue;
+        }
+        deleted += reap_leaf(s, l, now_ms, &work, max_work);
     }
-    fc_dict_maybe_shrink(&s->d);
     return deleted;
 }

@@ -1,10 +1,10 @@
 /*
- * store — the keyspace API over dict.c: lookups with lazy expiry, writes that copy key and value
- * into one allocation per entry (entry.h), cursor scans, random keys and pattern invalidation.
+ * store — the keyspace API over the key trie (ktrie.c): lookups with lazy expiry, writes that copy
+ * key and value into one allocation per entry (entry.h), cursor scans and random keys. Lazy free
+ * and INVALIDATE live in reclaim.c, the active-expiry cycle in expire.c, eviction in evict.c.
  *
- * Every public operation first does one incremental rehash step, so a resize finishes after
- * about as many operations as the old table had buckets. Tables shrink only at points where no
- * link into a chain is held (after deletes, never inside a bucket walk).
+ * Leaf tables resize at once (they hold at most FC_KT_BURST entries), and shrink or go away only
+ * at points where no link into a chain is held (fc_kt_tidy after deletes, never inside a walk).
  *
  * Entries are rewritten in place when the new layout fits the allocation (malloc_usable_size)
  * without wasting more than about half of it; otherwise a new entry replaces the old one in its
@@ -14,129 +14,27 @@
 #include <errno.h>
 #include <string.h>
 
-#include "storage/glob.h"
 #include "storage/hash.h"
 #include "storage/store_internal.h"
 
 #define MAX_SLACK (1u << 20)
 #define RANDOM_TRIES 256
 #define SCAN_REAP_MAX 64
+#define SCAN_INNER_BITS 24
+#define SCAN_INNER_MASK ((1ull << SCAN_INNER_BITS) - 1)
 
 fc_store *fc_store_new(uint64_t seed)
 {
     fc_store *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    fc_dict_init(&s->d, seed);
+    if (!fc_kt_init(&s->kt, seed)) {
+        free(s);
+        return NULL;
+    }
     s->samples = FC_EVICT_DEFAULT_SAMPLES;
     s->rng = seed ^ 0x2545F4914F6CDD1Dull;
     return s;
-}
-
-/* glibc: a chunk costs its usable size plus one 8-byte size header (see fc_store_bytes). */
-static size_t chunk_bytes(void *p)
-{
-    return malloc_usable_size(p) + 8;
-}
-
-/* Frees the entries of one bucket of a detached table, at most *budget of them (each costs 1;
- * an empty bucket costs 1 too). Returns true when the bucket is empty. */
-static bool reclaim_bucket(fc_store *s, fc_entry **head, size_t *budget)
-{
-    fc_entry *e = *head;
-    if (!e) {
-        (*budget)--;
-        return true;
-    }
-    while (e && *budget > 0) {
-        fc_entry *next = e->next;
-        s->reclaim_bytes -= chunk_bytes(e);
-        free(e);
-        e = next;
-        (*budget)--;
-    }
-    *head = e;
-    return e == NULL;
-}
-
-/* Frees the table of the list head and the node once all its buckets are empty. */
-static void reclaim_pop(fc_store *s)
-{
-    fc_reclaim *r = s->reclaim;
-    s->reclaim_bytes -= r->t.size * sizeof(fc_entry *) + 8 + chunk_bytes(r);
-    free(r->t.b);
-    s->reclaim = r->next;
-    free(r);
-}
-
-/*
- * glibc parks freed small chunks in its fastbins without merging them; the next malloc of a
- * large-bin size (>= 1 KiB, past the tcache) first merges every parked chunk at once
- * (malloc_consolidate). After a mass free that is one O(entries) stall at some unrelated later
- * allocation (a new client's buffer): 0.14 s at 1M keys, 1.8 s at 10M, measured by
- * bench/stalls.py. Allocating and freeing one such chunk after each bounded step makes glibc merge
- * only what that step freed.
- */
-static void consolidate_freed(void)
-{
-#ifdef __GLIBC__
-    void *volatile p = malloc(4096); /* volatile: the compiler may not drop the pair */
-    free(p);
-#endif
-}
-
-bool fc_store_reclaim_step(fc_store *s, size_t max_work)
-{
-    size_t budget = max_work;
-    while (s->reclaim && budget > 0) {
-        fc_reclaim *r = s->reclaim;
-        while (r->pos < r->t.size && budget > 0 && reclaim_bucket(s, &r->t.b[r->pos], &budget))
-            r->pos++;
-        if (r->pos == r->t.size)
-            reclaim_pop(s);
-    }
-    if (budget != max_work)
-        consolidate_freed();
-    return s->reclaim != NULL;
-}
-
-bool fc_store_reclaim_pending(const fc_store *s)
-{
-    return s->reclaim != NULL;
-}
-
-/* Moves *t to the reclaim list (on out-of-memory for the node, frees it here instead) and
- * leaves *t empty. The caller has already moved the entries' bytes to reclaim_bytes. */
-static void detach_table(fc_store *s, fc_table *t)
-{
-    if (t->size == 0)
-        return;
-    fc_reclaim *r = malloc(sizeof(*r));
-    fc_reclaim local;
-    r = r ? r : &local;
-    *r = (fc_reclaim){s->reclaim, *t, 0};
-    *t = (fc_table){NULL, 0};
-    if (r != &local) {
-        s->reclaim = r;
-        s->reclaim_bytes += r->t.size * sizeof(fc_entry *) + 8 + chunk_bytes(r);
-        return;
-    }
-    size_t all = SIZE_MAX;
-    for (; r->pos < r->t.size; r->pos++)
-        reclaim_bucket(s, &r->t.b[r->pos], &all);
-    free(r->t.b);
-}
-
-void fc_store_flush(fc_store *s)
-{
-    s->reclaim_bytes += s->entry_bytes + 8 * s->d.count;
-    detach_table(s, &s->d.t[0]);
-    detach_table(s, &s->d.t[1]);
-    fc_dict_reset(&s->d);
-    s->volatile_n = 0;
-    s->entry_bytes = 0;
-    s->expire_pos = 0;
-    s->expire_in_t1 = false;
 }
 
 void fc_store_free(fc_store *s)
@@ -146,29 +44,34 @@ void fc_store_free(fc_store *s)
     fc_store_flush(s);
     fc_store_reclaim_step(s, SIZE_MAX);
     fc_store_pool_clear(s);
+    fc_kt_destroy(&s->kt);
     free(s);
 }
 
-static void step(fc_store *s)
+/* Finds key, deleting it if expired. Returns the link of the live entry (and *leaf) or NULL;
+ * *h gets the key's hash for a following insert. */
+static fc_entry **lookup(fc_store *s, const char *key, size_t klen, int64_t now_ms, uint64_t *h,
+                         fc_kleaf **leaf)
 {
-    if (fc_dict_rehashing(&s->d))
-        fc_dict_rehash(&s->d, 1);
-}
-
-/* Finds key, deleting it if expired. Returns the link of the live entry or NULL; *h gets the
- * key's hash for a following insert. */
-static fc_entry **lookup(fc_store *s, const char *key, size_t klen, int64_t now_ms, uint64_t *h)
-{
-    step(s);
-    *h = fc_dict_hash(&s->d, key, klen);
-    fc_entry **link = fc_dict_find(&s->d, key, klen, *h);
+    *h = fc_kt_hash(&s->kt, key, klen);
+    fc_entry **link = fc_kt_find(&s->kt, key, klen, *h, leaf);
     if (link && fc_entry_is_expired(*link, now_ms)) {
-        fc_store_delete_link(s, link);
+        fc_store_delete_link(s, *leaf, link);
         s->stats.expired++;
-        fc_dict_maybe_shrink(&s->d);
+        fc_kt_tidy(&s->kt, *leaf);
         return NULL;
     }
     return link;
+}
+
+/* Inserts a new entry; on out-of-memory frees it and returns false. */
+static bool insert(fc_store *s, fc_entry *e, uint64_t h)
+{
+    if (fc_kt_insert(&s->kt, e, h))
+        return true;
+    fc_store_account_sub(s, e);
+    free(e);
+    return false;
 }
 
 static void fill_view(const fc_entry *e, fc_entry_view *out)
@@ -230,8 +133,8 @@ static bool points_into(const fc_entry *e, const char *p)
  * keeps its value when it survives and starts at FC_NO_EXPIRE when added. Returns the entry or
  * NULL on out-of-memory (nothing changed).
  */
-static fc_entry *reshape(fc_store *s, fc_entry **link, bool has_exp, size_t vlen,
-                         const char *val, size_t slack)
+static fc_entry *reshape(fc_store *s, fc_kleaf *leaf, fc_entry **link, bool has_exp,
+                         size_t vlen, const char *val, size_t slack)
 {
     fc_entry *e = *link;
     size_t klen = fc_entry_klen(e), ovlen = fc_entry_vlen(e);
@@ -243,6 +146,8 @@ static fc_entry *reshape(fc_store *s, fc_entry **link, bool has_exp, size_t vlen
 
     if (vlen > SIZE_MAX / 4)
         return NULL;
+    if (!has_exp && exp != FC_NO_EXPIRE) /* the expiry goes with the slot (no failure below) */
+        fc_kt_expire_changed(&s->kt, leaf, exp, FC_NO_EXPIRE);
     if (need <= usable && usable <= 2 * need + 64 && !(val && points_into(e, val))) {
         fc_store_account_sub(s, e);
         memmove((char *)e + hdr, (char *)e + ohdr, klen + keep);
@@ -258,8 +163,11 @@ static fc_entry *reshape(fc_store *s, fc_entry **link, bool has_exp, size_t vlen
     }
     fc_entry *ne = entry_create(s, fc_entry_key(e), klen, val, vlen,
                                 has_exp ? exp : FC_NO_EXPIRE, has_exp, slack);
-    if (!ne)
+    if (!ne) {
+        if (!has_exp && exp != FC_NO_EXPIRE) /* undo: the entry keeps its expiry */
+            fc_kt_expire_changed(&s->kt, leaf, FC_NO_EXPIRE, exp);
         return NULL;
+    }
     if (!val && keep)
         memcpy(fc_entry_val(ne), fc_entry_val(e), keep);
     fc_entry_set_clock(ne, fc_entry_clock(e));
@@ -270,13 +178,13 @@ static fc_entry *reshape(fc_store *s, fc_entry **link, bool has_exp, size_t vlen
     return ne;
 }
 
-/* Sets the expiry of e, which must have the slot unless at is FC_NO_EXPIRE. */
-static void entry_set_expire(fc_store *s, fc_entry *e, int64_t at)
+/* Sets the expiry of e (in leaf), which must have the slot unless at is FC_NO_EXPIRE. */
+static void entry_set_expire(fc_store *s, fc_kleaf *leaf, fc_entry *e, int64_t at)
 {
     int64_t old = fc_entry_expire(e);
     if (!(e->meta & FC_META_EXP))
         return; /* at is FC_NO_EXPIRE, nothing to store */
-    s->volatile_n += (at != FC_NO_EXPIRE) - (old != FC_NO_EXPIRE);
+    fc_kt_expire_changed(&s->kt, leaf, old, at);
     fc_entry_write_expire(e, at);
 }
 
@@ -284,15 +192,15 @@ bool fc_store_get(fc_store *s, const char *key, size_t klen, int64_t now_ms, uns
                   fc_entry_view *out)
 {
     uint64_t h;
-    fc_entry **link = lookup(s, key, klen, now_ms, &h);
+    fc_kleaf *leaf;
+    fc_entry **link = lookup(s, key, klen, now_ms, &h, &leaf);
     if (!(flags & FC_LOOKUP_NOSTATS)) {
         if (link)
             s->stats.hits++;
         else
             s->stats.misses++;
-        fc_ns_stats *ns = s->ns ? fc_nstab_lookup(s->ns, key, klen) : NULL;
-        if (ns)
-            *(link ? &ns->hits : &ns->misses) += 1;
+        fc_store_count_ns(s, key, klen,
+                          link ? offsetof(fc_ns_stats, hits) : offsetof(fc_ns_stats, misses));
     }
     if (!link)
         return false;
@@ -302,37 +210,28 @@ bool fc_store_get(fc_store *s, const char *key, size_t klen, int64_t now_ms, uns
     return true;
 }
 
-static void count_set(fc_store *s, const char *key, size_t klen)
-{
-    fc_ns_stats *ns = s->ns ? fc_nstab_lookup(s->ns, key, klen) : NULL;
-    if (ns)
-        ns->sets++;
-}
-
 int fc_store_set(fc_store *s, const char *key, size_t klen, const char *val, size_t vlen,
                  int64_t expire_at, bool keep_ttl, int64_t now_ms)
 {
-    uint64_t h;
-    step(s);
-    count_set(s, key, klen);
-    h = fc_dict_hash(&s->d, key, klen);
-    fc_entry **link = fc_dict_find(&s->d, key, klen, h);
+    fc_kleaf *leaf;
+    fc_store_count_ns(s, key, klen, offsetof(fc_ns_stats, sets));
+    uint64_t h = fc_kt_hash(&s->kt, key, klen);
+    fc_entry **link = fc_kt_find(&s->kt, key, klen, h, &leaf);
     if (!link) {
         fc_entry *e = entry_create(s, key, klen, val, vlen, expire_at, false, 0);
-        if (!e)
+        if (!e || !insert(s, e, h))
             return -ENOMEM;
-        fc_dict_insert(&s->d, e, h);
         fc_store_touch(s, e, now_ms, true);
         return 0;
     }
     bool live = !fc_entry_is_expired(*link, now_ms);
     int64_t exp = (keep_ttl && live) ? fc_entry_expire(*link) : expire_at;
-    fc_entry *e = reshape(s, link, exp != FC_NO_EXPIRE, vlen, val, 0);
+    fc_entry *e = reshape(s, leaf, link, exp != FC_NO_EXPIRE, vlen, val, 0);
     if (!e)
         return -ENOMEM;
     if (!live)
         s->stats.expired++;
-    entry_set_expire(s, e, exp);
+    entry_set_expire(s, leaf, e, exp);
     fc_store_touch(s, e, now_ms, !live);
     return 0;
 }
@@ -346,18 +245,19 @@ char *fc_store_resize_value(fc_store *s, const char *key, size_t klen, size_t ne
                             int64_t expire_if_created, int64_t now_ms)
 {
     uint64_t h;
-    fc_entry **link = lookup(s, key, klen, now_ms, &h);
+    fc_kleaf *leaf;
+    fc_store_count_ns(s, key, klen, offsetof(fc_ns_stats, sets));
+    fc_entry **link = lookup(s, key, klen, now_ms, &h, &leaf);
     if (!link) {
         fc_entry *e = entry_create(s, key, klen, NULL, newlen, expire_if_created, false, 0);
-        if (!e)
+        if (!e || !insert(s, e, h))
             return NULL;
-        fc_dict_insert(&s->d, e, h);
         fc_store_touch(s, e, now_ms, true);
         return fc_entry_val(e);
     }
     fc_entry *old = *link;
     size_t slack = newlen > fc_entry_vlen(old) ? grow_slack(klen + newlen) : 0;
-    fc_entry *e = reshape(s, link, old->meta & FC_META_EXP, newlen, NULL, slack);
+    fc_entry *e = reshape(s, leaf, link, old->meta & FC_META_EXP, newlen, NULL, slack);
     if (e)
         fc_store_touch(s, e, now_ms, false);
     return e ? fc_entry_val(e) : NULL;
@@ -365,16 +265,16 @@ char *fc_store_resize_value(fc_store *s, const char *key, size_t klen, size_t ne
 
 bool fc_store_del(fc_store *s, const char *key, size_t klen, int64_t now_ms)
 {
-    step(s);
-    uint64_t h = fc_dict_hash(&s->d, key, klen);
-    fc_entry **link = fc_dict_find(&s->d, key, klen, h);
+    fc_kleaf *leaf;
+    uint64_t h = fc_kt_hash(&s->kt, key, klen);
+    fc_entry **link = fc_kt_find(&s->kt, key, klen, h, &leaf);
     if (!link)
         return false;
     bool expired = fc_entry_is_expired(*link, now_ms);
-    fc_store_delete_link(s, link);
+    fc_store_delete_link(s, leaf, link);
     if (expired)
         s->stats.expired++;
-    fc_dict_maybe_shrink(&s->d);
+    fc_kt_tidy(&s->kt, leaf);
     return !expired;
 }
 
@@ -382,16 +282,17 @@ bool fc_store_set_expire(fc_store *s, const char *key, size_t klen, int64_t expi
                          int64_t now_ms)
 {
     uint64_t h;
-    fc_entry **link = lookup(s, key, klen, now_ms, &h);
+    fc_kleaf *leaf;
+    fc_entry **link = lookup(s, key, klen, now_ms, &h, &leaf);
     if (!link)
         return false;
     fc_entry *e = *link;
     if (expire_at != FC_NO_EXPIRE && !(e->meta & FC_META_EXP)) {
-        e = reshape(s, link, true, fc_entry_vlen(e), NULL, 0);
+        e = reshape(s, leaf, link, true, fc_entry_vlen(e), NULL, 0);
         if (!e)
             return false; /* out of memory: reported as not set */
     }
-    entry_set_expire(s, e, expire_at);
+    entry_set_expire(s, leaf, e, expire_at);
     return true;
 }
 
@@ -399,52 +300,50 @@ int fc_store_rename(fc_store *s, const char *src, size_t slen, const char *dst, 
                     bool nx, int64_t now_ms)
 {
     uint64_t hs, hd;
-    if (!lookup(s, src, slen, now_ms, &hs))
+    fc_kleaf *sl, *dl;
+    if (!lookup(s, src, slen, now_ms, &hs, &sl))
         return -ENOENT;
     if (slen == dlen && memcmp(src, dst, slen) == 0)
         return nx ? -EEXIST : 0;
-    fc_entry **dlink = lookup(s, dst, dlen, now_ms, &hd);
+    fc_entry **dlink = lookup(s, dst, dlen, now_ms, &hd, &dl);
     if (dlink && nx)
         return -EEXIST;
-    /* The second lookup may have moved src's bucket: find it again (no rehash step here). */
-    fc_entry **slink = fc_dict_find(&s->d, src, slen, hs);
-    fc_entry *se = *slink;
+    fc_entry *se = *fc_kt_find(&s->kt, src, slen, hs, &sl);
     fc_entry *ne = entry_create(s, dst, dlen, fc_entry_val(se), fc_entry_vlen(se),
                                 fc_entry_expire(se), false, 0);
     if (!ne)
         return -ENOMEM;
     fc_entry_set_clock(ne, fc_entry_clock(se));
-    if (dlink) {
+    if (dlink) { /* the new entry takes the old one's place in its chain */
         fc_entry *de = *dlink;
         ne->next = de->next;
         *dlink = ne;
+        fc_kt_expire_changed(&s->kt, dl, fc_entry_expire(de), fc_entry_expire(ne));
         fc_store_account_sub(s, de);
         free(de);
-    } else {
-        fc_dict_insert(&s->d, ne, hd);
+    } else if (!insert(s, ne, hd)) {
+        return -ENOMEM;
     }
-    slink = fc_dict_find(&s->d, src, slen, hs);
-    fc_store_delete_link(s, slink);
-    fc_dict_maybe_shrink(&s->d);
+    fc_store_count_ns(s, dst, dlen, offsetof(fc_ns_stats, sets));
+    fc_entry **slink = fc_kt_find(&s->kt, src, slen, hs, &sl);
+    fc_store_delete_link(s, sl, slink);
+    fc_kt_tidy(&s->kt, sl);
     return 0;
 }
 
 size_t fc_store_size(const fc_store *s)
 {
-    return s->d.count;
+    return s->kt.root->count;
 }
 
 size_t fc_store_volatile_size(const fc_store *s)
 {
-    return s->volatile_n;
+    return s->kt.root->vol;
 }
 
 size_t fc_store_bytes(const fc_store *s)
 {
-    /* glibc: a chunk is its usable size plus one 8-byte size header. */
-    size_t tables = fc_dict_table_bytes(&s->d) + 8 * (s->d.t[0].size != 0) +
-                    8 * (s->d.t[1].size != 0);
-    return sizeof(*s) + s->entry_bytes + 8 * s->d.count + tables + s->reclaim_bytes;
+    return sizeof(*s) + s->entry_bytes + s->kt.meta_bytes;
 }
 
 typedef struct scan_ctx {
@@ -470,23 +369,44 @@ static void scan_bucket(void *arg, fc_entry **head)
     }
 }
 
+/* Deletes the expired entries a scan step met (all in leaf l). */
+static void reap_met(fc_store *s, fc_kleaf *l, scan_ctx *c)
+{
+    for (size_t i = 0; i < c->nexpired; i++) {
+        fc_entry *e = c->expired[i];
+        const char *key = fc_entry_key(e);
+        size_t klen = fc_entry_klen(e);
+        fc_kleaf *at;
+        fc_entry **link = fc_kt_find(&s->kt, key, klen, fc_kt_hash(&s->kt, key, klen), &at);
+        fc_store_delete_link(s, at, link);
+        s->stats.expired++;
+    }
+    if (c->nexpired)
+        fc_kt_tidy(&s->kt, l);
+}
+
+/*
+ * The cursor is a leaf id (high bits) and that leaf's reverse-binary bucket cursor (low
+ * SCAN_INNER_BITS). Leaves are visited in id order; a burst moves keys only to leaves with
+ * higher ids, and a leaf that vanished is replaced by the next id starting at bucket 0, so no
+ * key present for the whole scan is missed.
+ */
 uint64_t fc_store_scan(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_scan_fn *fn,
                        void *ctx)
 {
     scan_ctx c = {.now_ms = now_ms, .fn = fn, .ctx = ctx, .nexpired = 0};
-    uint64_t next = fc_dict_scan(&s->d, cursor, scan_bucket, &c);
-    /* The callbacks are done: reclaim the expired entries met on the way. */
-    for (size_t i = 0; i < c.nexpired; i++) {
-        fc_entry *e = c.expired[i];
-        const char *key = fc_entry_key(e);
-        size_t klen = fc_entry_klen(e);
-        fc_entry **link = fc_dict_find(&s->d, key, klen, fc_dict_hash(&s->d, key, klen));
-        fc_store_delete_link(s, link);
-        s->stats.expired++;
-    }
-    if (c.nexpired)
-        fc_dict_maybe_shrink(&s->d);
-    return next;
+    bool same;
+    uint64_t inner = cursor & SCAN_INNER_MASK;
+    fc_kleaf *l = fc_kt_leaf_from(&s->kt, cursor >> SCAN_INNER_BITS, &same);
+    if (!l)
+        return 0;
+    uint64_t id = l->id;
+    uint64_t next = fc_dict_scan(&l->d, same ? inner : 0, scan_bucket, &c);
+    reap_met(s, l, &c); /* may free l */
+    if (next != 0)
+        return id << SCAN_INNER_BITS | next;
+    l = fc_kt_leaf_from(&s->kt, id + 1, &same);
+    return l ? l->id << SCAN_INNER_BITS : 0;
 }
 
 /* Picks a random entry of the chain at head; NULL when that entry is expired. */
@@ -501,114 +421,52 @@ static fc_entry *pick_in_chain(fc_entry *head, uint64_t r, int64_t now_ms)
     return fc_entry_is_expired(e, now_ms) ? NULL : e;
 }
 
-static fc_entry *random_bucket_head(fc_dict *d, uint64_t r)
+static uint64_t next_rnd(void *arg)
 {
-    size_t s0 = d->t[0].size, s1 = d->t[1].size;
-    size_t i = (size_t)(r % (s0 + s1));
-    return i < s0 ? d->t[0].b[i] : d->t[1].b[i - s0];
+    uint64_t *r = arg;
+    *r = fc_hash_mix64(*r + 0x9E3779B97F4A7C15ull);
+    return *r;
 }
 
-/* Fallback when random probes keep finding expired keys: the first live entry in bucket order
- * from a random start. */
-static fc_entry *first_live_from(fc_dict *d, uint64_t r, int64_t now_ms)
+/* Fallback when random probes keep finding expired keys: the first live entry in leaf order. */
+static fc_entry *first_live(fc_store *s, int64_t now_ms)
 {
-    size_t total = d->t[0].size + d->t[1].size;
-    for (size_t k = 0; k < total; k++) {
-        for (fc_entry *e = random_bucket_head(d, r + k); e; e = e->next)
-            if (!fc_entry_is_expired(e, now_ms))
-                return e;
-    }
+    bool same;
+    for (fc_kleaf *l = fc_kt_leaf_from(&s->kt, 0, &same); l;
+         l = fc_kt_leaf_from(&s->kt, l->id + 1, &same))
+        for (size_t i = 0; i < l->d.t[0].size; i++)
+            for (fc_entry *e = l->d.t[0].b[i]; e; e = e->next)
+                if (!fc_entry_is_expired(e, now_ms))
+                    return e;
     return NULL;
 }
 
 bool fc_store_random(fc_store *s, int64_t now_ms, uint64_t rnd, fc_entry_view *out)
 {
     fc_entry *e = NULL;
-    if (s->d.count == 0)
+    if (fc_store_size(s) == 0)
         return false;
     uint64_t r = rnd;
     for (int i = 0; i < RANDOM_TRIES && !e; i++) {
-        r = fc_hash_mix64(r);
-        fc_entry *head = random_bucket_head(&s->d, r);
+        fc_kleaf *l = fc_kt_random_leaf(&s->kt, next_rnd, &r);
+        if (!l || l->d.t[0].size == 0)
+            continue;
+        fc_entry *head = l->d.t[0].b[next_rnd(&r) & (l->d.t[0].size - 1)];
         if (head)
-            e = pick_in_chain(head, r >> 32, now_ms);
+            e = pick_in_chain(head, next_rnd(&r) >> 32, now_ms);
     }
     if (!e)
-        e = first_live_from(&s->d, rnd, now_ms);
+        e = first_live(s, now_ms);
     if (!e)
         return false;
     fill_view(e, out);
     return true;
 }
 
-typedef bool key_pred(const void *ctx, const char *key, size_t klen);
-
-/* Deletes every entry that is expired (not counted) or live and matching (counted). */
-static size_t delete_matching(fc_store *s, key_pred *pred, const void *ctx, int64_t now_ms)
-{
-    size_t n = 0;
-    for (int ti = 0; ti < 2; ti++) {
-        fc_table *t = &s->d.t[ti];
-        for (size_t i = 0; i < t->size; i++) {
-            fc_entry **link = &t->b[i];
-            while (*link) {
-                fc_entry *e = *link;
-                bool expired = fc_entry_is_expired(e, now_ms);
-                if (expired || pred(ctx, fc_entry_key(e), fc_entry_klen(e))) {
-                    fc_store_delete_link(s, link);
-                    n += !expired;
-                    s->stats.expired += expired;
-                } else {
-                    link = &e->next;
-                }
-            }
-        }
-    }
-    fc_dict_maybe_shrink(&s->d);
-    return n;
-}
-
-typedef struct pattern {
-    const char *p;
-    size_t len;
-} pattern;
-
-static bool prefix_pred(const void *ctx, const char *key, size_t klen)
-{
-    const pattern *pat = ctx;
-    return klen >= pat->len && memcmp(key, pat->p, pat->len) == 0;
-}
-
-static bool glob_pred(const void *ctx, const char *key, size_t klen)
-{
-    const pattern *pat = ctx;
-    return fc_glob_match(pat->p, pat->len, key, klen, false);
-}
-
-/* Prefix patterns have their own path: a later change indexes namespaces to make it O(1). */
-static size_t invalidate_prefix(fc_store *s, const char *prefix, size_t len, int64_t now_ms)
-{
-    pattern p = {prefix, len};
-    return delete_matching(s, prefix_pred, &p, now_ms);
-}
-
-size_t fc_store_invalidate(fc_store *s, const char *pat, size_t plen, int64_t now_ms)
-{
-    size_t prefix_len;
-    if (fc_glob_is_prefix(pat, plen, &prefix_len))
-        return invalidate_prefix(s, pat, prefix_len, now_ms);
-    pattern p = {pat, plen};
-    return delete_matching(s, glob_pred, &p, now_ms);
-}
-
 bool fc_store_rehash_step(fc_store *s, size_t n)
 {
-    if (!fc_dict_rehashing(&s->d))
-        fc_dict_maybe_shrink(&s->d);
-    if (fc_dict_rehash(&s->d, n))
-        return true;
-    fc_dict_maybe_shrink(&s->d); /* a finished rehash may leave a table worth shrinking */
-    return fc_dict_rehashing(&s->d);
+    (void)s, (void)n; /* leaf tables resize at once: nothing is ever left to do */
+    return false;
 }
 
 const fc_store_stats *fc_store_get_stats(const fc_store *s)
@@ -621,13 +479,15 @@ void fc_store_set_nstab(fc_store *s, fc_nstab *t)
     s->ns = t;
 }
 
-/* Placeholder walk until the keyspace is indexed by prefix. */
 size_t fc_store_count_prefix(fc_store *s, const char *prefix, size_t len)
 {
+    fc_kleaf *partial;
+    fc_kbase *x = fc_kt_prefix(&s->kt, prefix, len, &partial);
+    if (x)
+        return fc_kt_count(x);
     size_t n = 0;
-    for (int ti = 0; ti < 2; ti++)
-        for (size_t i = 0; i < s->d.t[ti].size; i++)
-            for (fc_entry *e = s->d.t[ti].b[i]; e; e = e->next)
-                n += fc_entry_klen(e) >= len && memcmp(fc_entry_key(e), prefix, len) == 0;
+    for (size_t i = 0; partial && i < partial->d.t[0].size; i++)
+        for (fc_entry *e = partial->d.t[0].b[i]; e; e = e->next)
+            n += fc_kt_has_prefix(e, prefix, len);
     return n;
 }

@@ -159,8 +159,26 @@ uint64_t fc_store_scan(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_sc
 /* Fills *out with a random live key. Returns false if the store has none. */
 bool fc_store_random(fc_store *s, int64_t now_ms, uint64_t rnd, fc_entry_view *out);
 
-/* Deletes every live key matching the glob pattern and returns how many were deleted. */
+/* Deletes every live key matching the glob pattern and returns how many were deleted, all of it
+ * before returning (fc_store_invalidate_start is the non-blocking form). */
 size_t fc_store_invalidate(fc_store *s, const char *pat, size_t plen, int64_t now_ms);
+
+/* Completion of a background INVALIDATE: n keys were deleted. */
+typedef void fc_store_done_fn(void *ctx, size_t n);
+
+/*
+ * INVALIDATE without blocking. A pattern that is a literal prefix and one trailing '*' detaches
+ * the matching keys in O(prefix length) (plus at most FC_KT_BURST entries filtered when the
+ * prefix ends inside a leaf): from the return on, no call sees them. Their number is known at
+ * once unless some of them may have expired (a key past its time is not counted); then it is
+ * counted as they are freed. Any other pattern deletes at once when at most a few thousand keys
+ * share its literal prefix, else walks them in the background, a bounded slice per
+ * fc_store_reclaim_step (keys written meanwhile may or may not be deleted, as with SCAN + DEL).
+ * Returns true with *n when the count is final now; otherwise false, and done(ctx, n) is called
+ * exactly once later, from fc_store_reclaim_step or fc_store_free.
+ */
+bool fc_store_invalidate_start(fc_store *s, const char *pat, size_t plen, int64_t now_ms,
+                               fc_store_done_fn *done, void *ctx, size_t *n);
 
 /* Active expiry: examines at most max_work slots from where the last cycle stopped, deleting
  * the expired keys found. Returns how many keys it deleted; the caller bounds time by calling it

@@ -14,7 +14,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 
-#include "storage/dict.h"
+#include "storage/ktrie.h"
 #include "storage/nstab.h"
 #include "storage/store.h"
 
@@ -30,12 +30,35 @@ typedef struct fc_pool_slot {
     char inline_key[FC_POOL_INLINE]; /* the key otherwise (slots are moved by struct copy) */
 } fc_pool_slot;
 
+/* A background job: the live count of an INVALIDATE whose detached keys may include expired
+ * ones (counted while they are freed), or a glob INVALIDATE walking the leaves. */
+typedef struct fc_job {
+    struct fc_job *next;
+    fc_store_done_fn *done;
+    void *ctx;
+    size_t n;        /* keys counted so far */
+    int64_t at;      /* the INVALIDATE's time: keys expired by then do not count */
+    size_t pending;  /* count job: reclaim items still holding its keys */
+    char *pat;       /* glob job: the pattern, and its literal prefix length */
+    size_t plen, lit;
+    uint64_t leaf;   /* glob job: the next leaf id, bucket position */
+    size_t pos;
+} fc_job;
+
+/* A detached subtree waiting to be freed (a stack: the newest first). A leaf's buckets below pos
+ * (over t[0] then t[1]) are already freed. */
+typedef struct fc_reclaim {
+    struct fc_reclaim *next;
+    fc_kbase *x;
+    size_t pos;
+    fc_job *job; /* a count job to feed, or NULL */
+} fc_reclaim;
+
 struct fc_store {
-    fc_dict d;
-    size_t volatile_n;
-    size_t entry_bytes;
-    uint64_t expire_pos; /* active-expiry cursor, masked by each table's size */
-    bool expire_in_t1;   /* while rehashing: t[1] at expire_pos is examined next */
+    fc_ktrie kt;
+    size_t entry_bytes;   /* chunk bytes of all entries, detached ones included until freed */
+    uint64_t expire_leaf; /* active-expiry cursor: leaf id and bucket */
+    size_t expire_pos;
     fc_store_stats stats;
     /* eviction (evict.c) */
     fc_evict_policy policy;
@@ -45,18 +68,11 @@ struct fc_store {
     uint64_t rng;
     fc_pool_slot pool[FC_EVICT_POOL]; /* ascending score, npool used */
     unsigned npool;
-    /* lazy free (store.c): tables detached by fc_store_flush, freed by fc_store_reclaim_step */
-    struct fc_reclaim *reclaim;
-    size_t reclaim_bytes; /* allocator bytes still held by the detached tables and entries */
-    fc_nstab *ns;         /* per-namespace counters, or NULL */
+    /* lazy free and background jobs (reclaim.c) */
+    fc_reclaim *reclaim;
+    fc_job *globs; /* glob jobs, oldest first */
+    fc_nstab *ns;  /* per-namespace counters, or NULL */
 };
-
-/* A table detached by fc_store_flush: its buckets below pos are already freed. */
-typedef struct fc_reclaim {
-    struct fc_reclaim *next;
-    fc_table t;
-    size_t pos;
-} fc_reclaim;
 
 /* evict.c: updates e's clock for an access under the store's policy (a no-op unless LRU/LFU);
  * created is true for a new entry. */
@@ -65,36 +81,56 @@ void fc_store_touch(fc_store *s, fc_entry *e, int64_t now_ms, bool created);
 /* evict.c: frees the pool's key copies. */
 void fc_store_pool_clear(fc_store *s);
 
+/* reclaim.c: pushes detached subtree x for freeing, feeding job (may be NULL). */
+void fc_store_reclaim_push(fc_store *s, fc_kbase *x, fc_job *job);
+
+/* reclaim.c: after a bounded mass free, lets glibc merge what was freed (see there). */
+void fc_store_consolidate_freed(void);
+
+/* reclaim.c: runs glob jobs for at most *budget units. */
+void fc_store_glob_step(fc_store *s, size_t *budget);
+
+/* glibc: a chunk costs its usable size plus one 8-byte size header. */
+static inline size_t fc_chunk_bytes(const void *p)
+{
+    return malloc_usable_size((void *)p) + 8;
+}
+
 static inline void fc_store_account_add(fc_store *s, const fc_entry *e)
 {
-    s->entry_bytes += malloc_usable_size((void *)e);
-    if (fc_entry_expire(e) != FC_NO_EXPIRE)
-        s->volatile_n++;
+    s->entry_bytes += fc_chunk_bytes(e);
 }
 
 static inline void fc_store_account_sub(fc_store *s, const fc_entry *e)
 {
-    s->entry_bytes -= malloc_usable_size((void *)e);
-    if (fc_entry_expire(e) != FC_NO_EXPIRE)
-        s->volatile_n--;
+    s->entry_bytes -= fc_chunk_bytes(e);
 }
 
-/* Unlinks *link and frees the entry. Never resizes the table (safe inside a bucket walk). */
-static inline void fc_store_delete_link(fc_store *s, fc_entry **link)
+static inline void fc_store_count_ns(fc_store *s, const char *key, size_t klen, size_t off)
+{
+    fc_ns_stats *ns = s->ns ? fc_nstab_lookup(s->ns, key, klen) : NULL;
+    if (ns)
+        *(uint64_t *)((char *)ns + off) += 1;
+}
+
+/* Unlinks *link from leaf l and frees the entry. Never resizes or frees the leaf (safe inside a
+ * bucket walk; call fc_kt_tidy after). */
+static inline void fc_store_delete_link(fc_store *s, fc_kleaf *l, fc_entry **link)
 {
     fc_entry *e = *link;
-    fc_dict_unlink(&s->d, link);
+    fc_kt_unlink(&s->kt, l, link);
     fc_store_account_sub(s, e);
     free(e);
 }
 
 /* Deletes the expired entries of one chain; returns how many. */
-static inline size_t fc_store_reap_chain(fc_store *s, fc_entry **link, int64_t now_ms)
+static inline size_t fc_store_reap_chain(fc_store *s, fc_kleaf *l, fc_entry **link,
+                                         int64_t now_ms)
 {
     size_t n = 0;
     while (*link) {
         if (fc_entry_is_expired(*link, now_ms)) {
-            fc_store_delete_link(s, link);
+            fc_store_delete_link(s, l, link);
             n++;
         } else {
             link = &(*link)->next;
