@@ -4,9 +4,10 @@
  * A persistent cursor (leaf id, bucket) walks the leaves in id order; each unit of work examines
  * one bucket and deletes its expired entries. A leaf with no key with an expiry, or whose lower
  * bound on expiry times is still in the future, costs one unit and is skipped whole. A leaf
- * examined from its first bucket to its last with its table size unchanged gets an exact bound
- * (fc_kt_pass_end), which lets prefix INVALIDATE report counts at once (reclaim.c). Leaves that
- * burst or shrink mid-pass may have keys skipped; the next pass catches them.
+ * examined from its first bucket to its last without shrinking meanwhile gets an exact bound
+ * (fc_kt_pass_end), which lets prefix INVALIDATE report counts at once (reclaim.c). A leaf that
+ * shrinks mid-pass (a client's DEL) may have keys skipped, and keeps its old, lower bound; the
+ * next pass catches them. The cycle itself tidies a leaf only at the end of its pass.
  */
 #include "storage/store_internal.h"
 
@@ -29,12 +30,10 @@ static size_t reap_leaf(fc_store *s, fc_kleaf *l, int64_t now_ms, size_t *work, 
             fc_kt_pass_note(l, fc_entry_expire(e));
         (*work)++;
     }
-    if (s->expire_pos >= size) {
-        if (l->d.t[0].size == size)
-            fc_kt_pass_end(l);
-        l->in_pass = false;
-        next_leaf(s, l);
-    }
+    if (s->expire_pos < size)
+        return deleted; /* no tidy mid-pass: a shrink would move entries behind the cursor */
+    fc_kt_pass_end(l); /* a no-op when a shrink cancelled the pass */
+    next_leaf(s, l);
     fc_kt_tidy(&s->kt, l); /* may free l */
     return deleted;
 }

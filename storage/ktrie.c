@@ -473,9 +473,11 @@ static void prune_nodes(fc_ktrie *t, fc_knode *n)
 void fc_kt_tidy(fc_ktrie *t, fc_kleaf *l)
 {
     if (l->d.count > 0) {
-        size_t before = table_bytes(&l->d);
+        size_t before = table_bytes(&l->d), size = l->d.t[0].size;
         fc_dict_maybe_shrink(&l->d);
         settle(t, l, before);
+        if (l->d.t[0].size != size)
+            l->in_pass = false; /* entries moved behind the expiry pass: no exact bound */
         return;
     }
     fc_knode *p = l->b.parent;
