@@ -49,6 +49,7 @@ typedef struct fc_core {
     bool shutdown_requested;       /* SHUTDOWN: the server stops after this batch */
     int tcp_port;                  /* the port actually bound (0 when none) */
     struct fc_backend *backend;    /* NULL: memory mode (handlers run on dbs) */
+    struct fc_nstab *ns;           /* INFO namespaces counters (memory mode only), else NULL */
     fc_rename renames[FC_CONF_MAX_RENAMES]; /* fc_command_renames_apply; nrenames 0: none */
     int nrenames;
     char executable[256];
@@ -72,6 +73,10 @@ static inline int64_t fc_core_key_ttl_ms(const fc_core *core, const char *key, s
 /* Applies the TTL settings of conf ([cache] ttl and [ttl]) to the core. On -ENOMEM nothing
  * changes. */
 int fc_core_set_ttls(fc_core *core, const fc_conf *conf);
+
+/* Configures the [ttl] prefixes and [cache] namespaces of conf as namespaces of core->ns (new
+ * ones are added; none is removed). Returns 0 (also with no table: proxy mode) or -ENOMEM. */
+int fc_core_set_namespaces(fc_core *core, const fc_conf *conf);
 
 /* Links a new session (assigning its id) into the list, or unlinks it. */
 void fc_core_attach(fc_core *core, fc_session *s);
