@@ -373,12 +373,69 @@ static int parse_inline(fc_resp_parser *p, char *buf, size_t len, size_t *used)
     return rc;
 }
 
+/*
+ * Fast path: reads "<digits>\r" at *pos, where the digits are "0" or 1 to 9 digits without a
+ * leading zero, and the byte after the CR is present. On success *pos is past that byte (like
+ * the general path, which skips it unchecked). Anything else is left to the general path, which
+ * gives the same answer fc_parse_ll would (it has no NUL to care about: digits only).
+ */
+static bool fast_len(const char *buf, size_t len, size_t *pos, uint32_t *out)
+{
+    size_t start = *pos, i = start;
+    size_t end = len - start > 9 ? start + 9 : len; /* 9 digits always fit in 32 bits */
+    uint32_t v = 0;
+    unsigned d;
+    while (i < end && (d = (unsigned char)(buf[i] - '0')) <= 9) {
+        v = v * 10 + d;
+        i++;
+    }
+    if (i == start || (buf[start] == '0' && i - start > 1) || i + 1 >= len || buf[i] != '\r')
+        return false;
+    *pos = i + 2;
+    *out = v;
+    return true;
+}
+
+/*
+ * The common frame in one pass: a complete multibulk request of at most ARGV_INITIAL_MAX bulks,
+ * each shorter than BIG_ARG, every length in plain digits, from an authenticated client. Returns
+ * false for anything else (partial frames, errors, limits, big bulks, "*0"): the state machine
+ * then parses the frame from its first byte, so every answer and error stays its own. argv is
+ * filled in place; argc is set only on success.
+ */
+static bool parse_fast(fc_resp_parser *p, const char *buf, size_t len, size_t *used)
+{
+    size_t pos = 1;
+    uint32_t count;
+    if (p->unauth || len > UINT32_MAX || !fast_len(buf, len, &pos, &count) || count == 0 ||
+        count > ARGV_INITIAL_MAX || count > p->max_multibulk || !argv_reserve(p, count))
+        return false;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t n;
+        if (pos >= len || buf[pos] != '$')
+            return false;
+        pos++;
+        if (!fast_len(buf, len, &pos, &n) || n >= BIG_ARG || n > p->max_bulk ||
+            len - pos < (size_t)n + 2)
+            return false;
+        p->argv[i].off = (uint32_t)pos;
+        p->argv[i].len = n;
+        pos += (size_t)n + 2;
+    }
+    p->argc = count;
+    p->inline_req = false;
+    *used = pos;
+    return true;
+}
+
 fc_resp_status fc_resp_parse(fc_resp_parser *p, char *buf, size_t len, size_t *used)
 {
     *used = 0;
     if (p->state == ST_START) {
         if (len == 0)
             return FC_RESP_AGAIN;
+        if (buf[0] == '*' && parse_fast(p, buf, len, used))
+            return FC_RESP_OK; /* the state is still ST_START, as after reset_state */
         p->argc = 0;
         p->inline_req = false;
         p->need = 0;

@@ -204,6 +204,13 @@ static const valid_case valid_cases[] = {
     {"inline then multibulk", B("ECHO \"x y\"\r\n*1\r\n$4\r\nquit\r\nget k"), 5, 2,
      {{true, 2, {B("ECHO"), B("x y")}}, {false, 1, {B("quit")}}}},
     {"double CR before LF", B("ECHO\tx\r\r\n"), 0, 1, {{true, 2, {B("ECHO"), B("x")}}}},
+    /* Frames the one-pass path takes whole (the split runs take the state machine). */
+    {"one-pass lengths", B("*3\r\n$3\r\nSET\r\n$10\r\nkey:000001\r\n$0\r\n\r\n"
+                           "*8\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n"
+                           "$1\r\nf\r\n$1\r\ng\r\n$1\r\nh\r\n*1\r\n$12\r\nPI"),
+     11, 2,
+     {{false, 3, {B("SET"), B("key:000001"), B("")}},
+      {false, 8, {B("a"), B("b"), B("c"), B("d"), B("e"), B("f"), B("g"), B("h")}}}},
 };
 
 static void check_expected(const valid_case *c, const result *r)
@@ -276,6 +283,9 @@ static const bad_case bad_cases[] = {
     {B("*1\r\n$536870913\r\n"), BULK_LEN},
     {B("*1\r\n$99999999999999999999\r\n"), BULK_LEN},
     {B("*2\r\n$4\r\nECHO\r\n$-1\r\n"), BULK_LEN},
+    {B("*1\r\n$1000000000\r\n"), BULK_LEN},
+    {B("*2\r\n$3\r\nGET\r\n$01\r\nk\r\n"), BULK_LEN},
+    {B("*1\r\n$00\r\n\r\n"), BULK_LEN},
     {B("*1\r\nX4\r\nPING\r\n"), "Protocol error: expected '$', got 'X'"},
     {B("*1\r\n\r\n"), "Protocol error: expected '$', got ' '"},
     {B("*1\r\n\n\r\n"), "Protocol error: expected '$', got ' '"},
