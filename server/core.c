@@ -3,6 +3,8 @@
  */
 #include "server/core.h"
 
+#include "server/commands.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@ int fc_core_init(fc_core *core, const fc_conf *conf, int64_t now_ms)
     core->start_ms = now_ms;
     core->next_client_id = 1;
     core->rng = (uint64_t)now_ms * 0x9E3779B97F4A7C15ull | 1;
+    fc_command_index_build(core);
     if (fc_core_set_ttls(core, conf) != 0)
         return -ENOMEM;
     core->dbs = calloc((size_t)core->ndb, sizeof(*core->dbs));

@@ -25,6 +25,8 @@ typedef struct fc_core_stats {
 
 struct fc_command;
 
+#define FC_CMD_INDEX_SLOTS 256 /* open addressing over the command table; a power of two */
+
 /* One resolved [server] rename_commands entry: `cmd` answers to `name` (lower case, len bytes),
  * or to nothing at all when len is 0 (disabled); its own name is unknown either way. */
 typedef struct fc_rename {
@@ -51,6 +53,7 @@ typedef struct fc_core {
     struct fc_backend *backend;    /* NULL: memory mode (handlers run on dbs) */
     struct fc_nstab *ns;           /* INFO namespaces counters (memory mode only), else NULL */
     fc_rename renames[FC_CONF_MAX_RENAMES]; /* fc_command_renames_apply; nrenames 0: none */
+    uint8_t cmd_index[FC_CMD_INDEX_SLOTS]; /* fc_command_index_build: row + 1 by name hash */
     int nrenames;
     char executable[256];
     char config_file[256];
