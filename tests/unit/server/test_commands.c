@@ -120,6 +120,27 @@ Test(commands, ttl_follows_the_injected_clock)
     cr_assert_str_eq(RUN(2500, "ttl", "k"), ":-2\r\n");
 }
 
+/* A plain SET does no lookup of its own (fc_store_set finds the key): over an expired key it
+ * still counts one expiry, no hit or miss, and KEEPTTL does not keep the dead key's TTL. */
+Test(commands, set_over_an_expired_key)
+{
+    const fc_store_stats *st = fc_store_get_stats(core.dbs[0]);
+    cr_assert_str_eq(RUN(1000, "set", "k", "v", "px", "100"), "+OK\r\n");
+    cr_assert_str_eq(RUN(1000, "set", "j", "v", "px", "100"), "+OK\r\n");
+    cr_assert_str_eq(RUN(2000, "set", "k", "w"), "+OK\r\n");
+    cr_assert_eq(st->expired, 1);
+    cr_assert_eq(st->hits + st->misses, 0);
+    cr_assert_str_eq(RUN(2000, "set", "j", "w", "keepttl"), "+OK\r\n");
+    cr_assert_eq(st->expired, 2);
+    cr_assert_str_eq(RUN(2000, "pttl", "j"), ":-1\r\n");
+    cr_assert_str_eq(RUN(2000, "get", "k"), "$1\r\nw\r\n");
+    cr_assert_str_eq(RUN(2000, "set", "k", "x", "px", "10"), "+OK\r\n");
+    cr_assert_str_eq(RUN(3000, "set", "k", "y", "nx"), "+OK\r\n"); /* expired: NX writes */
+    cr_assert_str_eq(RUN(3000, "set", "k", "z", "nx"), "$-1\r\n");
+    cr_assert_str_eq(RUN(3000, "set", "k", "a", "xx", "get"), "$1\r\ny\r\n");
+    cr_assert_eq(st->expired, 3);
+}
+
 Test(commands, default_ttl_applies_to_writes_without_expiry)
 {
     core.default_ttl_ms = 100000;
