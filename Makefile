@@ -126,6 +126,15 @@ bench:
 	./bench/run.sh
 	/usr/bin/python3 bench/proxy.py
 
+# bench/bench.py --client loadgen: a minimal epoll RESP load generator (no libraries).
+LOADGEN := build/bench/loadgen
+
+$(LOADGEN): bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench: $(LOADGEN)
+
 # libFuzzer targets (clang), built into build/fuzz/ and run FUZZ_SECONDS each; new inputs go to
 # build/fuzz/corpus/<target>/, seeds are read from tests/fuzz/corpus/. See tests/fuzz/README.md.
 FUZZ_SECONDS ?= 20
