@@ -21,6 +21,8 @@ typedef struct fc_core_stats {
     uint64_t commands;             /* processed */
     uint64_t net_in, net_out;      /* bytes */
     uint64_t expired_active;       /* reclaimed by the active cycle (also in store stats) */
+    uint64_t cron_max_ns;          /* longest cron tick (background work of one loop turn) */
+    uint64_t cron_over_1ms;        /* cron ticks that took longer than 1 ms */
 } fc_core_stats;
 
 struct fc_command;
