@@ -15,7 +15,8 @@
  *            every prefix of the key in the set sorts between itself and the key, so it is an
  *            ancestor of that greatest name).
  *
- * Lookup (every GET/SET): with no configured prefix, a memchr for ':' over at most
+ * Lookup (every GET/SET): with no configured prefix, first a compare with the auto namespace
+ * found last (keys tend to come in runs of one namespace); else a memchr for ':' over at most
  * FC_NSTAB_AUTO_NAME_MAX bytes and one probe; a miss creates the auto namespace when the cap
  * allows and its bytes are printable (0x21..0x7e, not ',' or '='), so INFO can print it.
  *
@@ -66,27 +67,48 @@ struct fc_nstab {
     int32_t *cparent; /* per cfg[] entry: index in cfg[] of its longest proper prefix, or -1 */
     size_t ncfg, cfgcap;
     uint64_t first[4]; /* bit b: some configured name starts with byte b */
+    ns_node *last;     /* the auto namespace the last auto lookup found (see lookup_auto) */
     size_t nauto, max_auto;
     uint64_t seed;
 };
 
 /* ---- names ------------------------------------------------------------------------------ */
 
-static uint64_t load32(const char *s)
+static inline uint64_t load32(const char *s)
 {
     uint32_t w;
     memcpy(&w, s, sizeof(w));
     return w;
 }
 
+static inline uint64_t load64(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, sizeof(w));
+    return w;
+}
+
+static __attribute__((noinline)) bool bytes_eq(const char *a, const char *b, size_t n)
+{
+    return memcmp(a, b, n) == 0;
+}
+
+/* a[0..n) == b[0..n), without a libc call for the usual name lengths (4..16 bytes). */
+static inline bool name_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16)
+        return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+    if (n >= 4 && n < 8)
+        return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+    return bytes_eq(a, b, n);
+}
+
 /* A fast keyed hash of short names (multiply-xorshift rounds over 8-byte words). */
-static uint64_t name_hash(uint64_t seed, const char *s, size_t n)
+static inline uint64_t name_hash(uint64_t seed, const char *s, size_t n)
 {
     uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ull);
     for (; n >= 8; s += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, s, sizeof(w));
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h = (h ^ load64(s)) * 0xBF58476D1CE4E5B9ull;
         h ^= h >> 31;
     }
     uint64_t w = 0;
@@ -125,7 +147,7 @@ static bool printable(const char *s, size_t n)
 
 /* ---- the hash of all names ---------------------------------------------------------------- */
 
-static ns_node *find(const fc_nstab *t, const char *name, size_t len, uint64_t h)
+static inline ns_node *find(const fc_nstab *t, const char *name, size_t len, uint64_t h)
 {
     uint32_t tag = (uint32_t)(h >> 32);
     for (size_t i = h & t->hmask;; i = (i + 1) & t->hmask) {
@@ -135,7 +157,7 @@ static ns_node *find(const fc_nstab *t, const char *name, size_t len, uint64_t h
         if (s.tag != tag)
             continue;
         ns_node *x = t->v[s.ref - 1];
-        if (x->len == len && memcmp(x->name, name, len) == 0)
+        if (x->len == len && name_eq(x->name, name, len))
             return x;
     }
 }
@@ -307,13 +329,10 @@ int fc_nstab_configure(fc_nstab *t, const char *prefix, size_t len)
     return 0;
 }
 
-fc_ns_stats *fc_nstab_lookup(fc_nstab *t, const char *key, size_t klen)
+/* The auto namespace of key (the lookup's path after the last-namespace check): memchr for
+ * ':', one probe, and on a miss the namespace is created when the cap and its bytes allow. */
+static __attribute__((noinline)) fc_ns_stats *lookup_auto(fc_nstab *t, const char *key, size_t klen)
 {
-    if (t->ncfg) {
-        ns_node *c = cfg_longest(t, key, klen);
-        if (c)
-            return &c->stats;
-    }
     const char *colon =
         memchr(key, ':', klen < FC_NSTAB_AUTO_NAME_MAX ? klen : FC_NSTAB_AUTO_NAME_MAX);
     if (!colon)
@@ -321,15 +340,29 @@ fc_ns_stats *fc_nstab_lookup(fc_nstab *t, const char *key, size_t klen)
     size_t len = (size_t)(colon - key) + 1;
     uint64_t h = name_hash(t->seed, key, len);
     ns_node *x = find(t, key, len, h);
-    if (x)
-        return &x->stats; /* an auto name: a configured one would have matched above */
-    if (t->nauto >= t->max_auto || !printable(key, len))
-        return NULL;
-    x = add_node(t, key, len, h);
-    if (!x)
-        return NULL;
-    t->nauto++;
+    if (!x) {
+        if (t->nauto >= t->max_auto || !printable(key, len) || !(x = add_node(t, key, len, h)))
+            return NULL;
+        t->nauto++;
+    }
+    t->last = x; /* an auto name: a configured one would have matched first */
     return &x->stats;
+}
+
+/* Keys come in runs of one namespace, so the last auto namespace found is tried first: its name
+ * holds a single ':', at its end, so a key that starts with it has it as its auto namespace. It
+ * is reached only when no configured prefix matched, so it is live. */
+fc_ns_stats *fc_nstab_lookup(fc_nstab *t, const char *key, size_t klen)
+{
+    if (t->ncfg) {
+        ns_node *c = cfg_longest(t, key, klen);
+        if (c)
+            return &c->stats;
+    }
+    ns_node *x = t->last;
+    if (x && x->len <= klen && name_eq(x->name, key, x->len))
+        return &x->stats;
+    return lookup_auto(t, key, klen);
 }
 
 size_t fc_nstab_size(const fc_nstab *t)
