@@ -3,9 +3,10 @@
  *
  *   socket ──read──► in ──fc_resp_parse──► argv ──fc_dispatch──► out ──try_write / uv_write──► socket
  *
- * Replies to one read batch are accumulated in `out` and flushed together: first with
- * uv_try_write, and what the kernel does not take is handed to uv_write, after swapping `out`
- * with `wbuf` so new replies never touch the bytes of a write in flight.
+ * Replies to one read batch are accumulated in `out` and flushed together, after every read
+ * of the loop turn (the server's check handle, fc_server_mark_dirty): first with uv_try_write,
+ * and what the kernel does not take is handed to uv_write, after swapping `out` with `wbuf` so
+ * new replies never touch the bytes of a write in flight.
  *
  * Output limits: the pending output (out + wbuf + reply slots) is checked after every command and
  * every completion; past conf->client_output_buffer_limit the client is closed with a warning.
