@@ -397,35 +397,63 @@ static bool fast_len(const char *buf, size_t len, size_t *pos, uint32_t *out)
 }
 
 /*
- * The common frame in one pass: a complete multibulk request of at most ARGV_INITIAL_MAX bulks,
- * each shorter than BIG_ARG, every length in plain digits, from an authenticated client. Returns
- * false for anything else (partial frames, errors, limits, big bulks, "*0"): the state machine
- * then parses the frame from its first byte, so every answer and error stays its own. argv is
- * filled in place; argc is set only on success.
+ * The common frame in one pass: a complete multibulk request of at most ARGV_INITIAL_MAX bulks
+ * (and max_mb), each shorter than BIG_ARG and at most max_bulk, every length in plain digits.
+ * The spans go to spans[0..cap); a frame of more than cap bulks fails with *argc set to its
+ * count (so the caller may make room and retry). Returns false for anything else (partial
+ * frames, errors, limits, big bulks, "*0"), with *used untouched.
  */
-static bool parse_fast(fc_resp_parser *p, const char *buf, size_t len, size_t *used)
+static bool one_pass(const char *buf, size_t len, uint64_t max_bulk, uint64_t max_mb,
+                     fc_span *spans, size_t cap, size_t *argc, size_t *used)
 {
     size_t pos = 1;
     uint32_t count;
-    if (p->unauth || len > UINT32_MAX || !fast_len(buf, len, &pos, &count) || count == 0 ||
-        count > ARGV_INITIAL_MAX || count > p->max_multibulk || !argv_reserve(p, count))
+    *argc = 0;
+    if (len > UINT32_MAX || !fast_len(buf, len, &pos, &count) || count == 0 ||
+        count > ARGV_INITIAL_MAX || count > max_mb)
         return false;
+    if (count > cap) {
+        *argc = count;
+        return false;
+    }
     for (uint32_t i = 0; i < count; i++) {
         uint32_t n;
         if (pos >= len || buf[pos] != '$')
             return false;
         pos++;
-        if (!fast_len(buf, len, &pos, &n) || n >= BIG_ARG || n > p->max_bulk ||
+        if (!fast_len(buf, len, &pos, &n) || n >= BIG_ARG || n > max_bulk ||
             len - pos < (size_t)n + 2)
             return false;
-        p->argv[i].off = (uint32_t)pos;
-        p->argv[i].len = n;
+        spans[i] = (fc_span){(uint32_t)pos, n};
         pos += (size_t)n + 2;
     }
-    p->argc = count;
-    p->inline_req = false;
+    *argc = count;
     *used = pos;
     return true;
+}
+
+/* The one-pass path of fc_resp_parse, for an authenticated client: the state machine parses
+ * whatever it refuses from the frame's first byte, so every answer and error stays its own.
+ * argv is filled in place; argc is set only on success. */
+static bool parse_fast(fc_resp_parser *p, const char *buf, size_t len, size_t *used)
+{
+    size_t count;
+    if (p->unauth)
+        return false;
+    if (!one_pass(buf, len, p->max_bulk, p->max_multibulk, p->argv, p->argv_cap, &count, used) &&
+        (count <= p->argv_cap || !argv_reserve(p, count) ||
+         !one_pass(buf, len, p->max_bulk, p->max_multibulk, p->argv, p->argv_cap, &count, used)))
+        return false;
+    p->argc = count;
+    p->inline_req = false;
+    return true;
+}
+
+bool fc_resp_peek(const fc_resp_parser *p, const char *buf, size_t len, fc_span *spans,
+                  size_t cap, size_t *argc, size_t *used)
+{
+    return p->state == ST_START && !p->unauth && len > 0 && buf[0] == '*' &&
+           one_pass(buf, len, p->max_bulk, p->max_multibulk, spans, cap, argc, used);
 }
 
 fc_resp_status fc_resp_parse(fc_resp_parser *p, char *buf, size_t len, size_t *used)

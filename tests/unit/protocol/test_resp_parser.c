@@ -249,6 +249,43 @@ Test(resp_parser, valid_frames_every_split_point)
     guard_teardown();
 }
 
+/* fc_resp_peek gives exactly what fc_resp_parse gives for the frames it takes, and refuses what
+ * it must leave to the parser: partial frames, more arguments than asked for, frames over the
+ * parser's limits, inline requests, an unauthenticated parser, a parser inside a frame. */
+Test(resp_parser, peek_agrees_with_parse)
+{
+    char in[] = "*3\r\n$3\r\nSET\r\n$10\r\nkey:000001\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n";
+    size_t n = sizeof(in) - 1;
+    fc_resp_parser p;
+    fc_resp_parser_init(&p);
+    fc_span sp[4];
+    size_t argc = 99, used = 99, off = 0;
+    for (int k = 0; k < 2; k++) {
+        cr_assert(fc_resp_peek(&p, in + off, n - off, sp, 4, &argc, &used));
+        size_t pused;
+        cr_assert_eq(fc_resp_parse(&p, in + off, n - off, &pused), FC_RESP_OK);
+        cr_assert_eq(used, pused);
+        cr_assert_eq(argc, p.argc);
+        for (size_t i = 0; i < argc; i++)
+            cr_assert(sp[i].off == p.argv[i].off && sp[i].len == p.argv[i].len);
+        off += used;
+    }
+    cr_assert_eq(off, n);
+    cr_assert_not(fc_resp_peek(&p, in, n, sp, 2, &argc, &used), "3 arguments, room for 2");
+    cr_assert_not(fc_resp_peek(&p, in, 20, sp, 4, &argc, &used), "partial");
+    cr_assert_not(fc_resp_peek(&p, "PING\r\n", 6, sp, 4, &argc, &used), "inline");
+    p.max_bulk = 9;
+    cr_assert_not(fc_resp_peek(&p, in, n, sp, 4, &argc, &used), "a bulk over max_bulk");
+    p.max_bulk = FC_RESP_DEFAULT_MAX_BULK;
+    p.unauth = true;
+    cr_assert_not(fc_resp_peek(&p, in, n, sp, 4, &argc, &used), "unauthenticated");
+    p.unauth = false;
+    size_t pused;
+    cr_assert_eq(fc_resp_parse(&p, in, 20, &pused), FC_RESP_AGAIN); /* now inside a frame */
+    cr_assert_not(fc_resp_peek(&p, in, n, sp, 4, &argc, &used), "parser inside a frame");
+    fc_resp_parser_deinit(&p);
+}
+
 /* ---- Malformed inputs. ---- */
 
 typedef struct bad_case {
