@@ -7,7 +7,7 @@
 #   make test       install missing packages, build, run unit + integration tests
 #   make check      the whole suite against the ASan+UBSan build
 #   make bench      benchmarks against redis-server in the same run (bench/)
-#   make bench-tools  the C helpers of bench/ (build/bench/latency_probe)
+#   make bench-tools  the C helpers of bench/ (build/bench/latency_probe, build/bench/loadgen)
 #   make depcheck   verify the include arrows of ../shared/STYLE.md
 #   make format     clang-format every source file
 #   make clean
@@ -143,7 +143,7 @@ $(LOADGEN): bench/loadgen.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
 
-bench: $(LOADGEN)
+bench-tools: $(LOADGEN)
 
 # libFuzzer targets (clang), built into build/fuzz/ and run FUZZ_SECONDS each; new inputs go to
 # build/fuzz/corpus/<target>/, seeds are read from tests/fuzz/corpus/. See tests/fuzz/README.md.

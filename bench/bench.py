@@ -216,7 +216,7 @@ def run_matrix(a, make, logdir):
     sizes = (3, 1024)
     clients = ["redis-benchmark", "loadgen"] if a.client == "both" else [a.client]
     if "loadgen" in clients and not os.path.exists(LOADGEN):
-        raise SystemExit("bench.py: %s is missing: make build/bench/loadgen" % LOADGEN)
+        raise SystemExit("bench.py: %s is missing: make bench-tools" % LOADGEN)
     print("matrix: %s -c 50 -r %d, -P 1 -n %d, -P 16 -n %d; %d rounds interleaved"
           " (median); CPU from schedstat" % (" and ".join(clients), a.keys, a.p1_requests,
                                              a.p16_requests, a.rounds))
@@ -291,7 +291,7 @@ def main():
     ap.add_argument("--client", choices=["redis-benchmark", "loadgen", "both"],
                     default="redis-benchmark",
                     help="--matrix: the load generator (loadgen: build/bench/loadgen, built by"
-                         " make bench or make build/bench/loadgen)")
+                         " make bench-tools)")
     ap.add_argument("--quick", action="store_true", help="small run to check the script")
     a = ap.parse_args()
     if a.rounds is None:
