@@ -7,6 +7,7 @@
 #   make test       install missing packages, build, run unit + integration tests
 #   make check      the whole suite against the ASan+UBSan build
 #   make bench      benchmarks against redis-server in the same run (bench/)
+#   make bench-tools  the C helpers of bench/ (build/bench/latency_probe, build/bench/loadgen)
 #   make depcheck   verify the include arrows of ../shared/STYLE.md
 #   make format     clang-format every source file
 #   make clean
@@ -58,7 +59,7 @@ BIN       := $(OUT)/fastcached
 UNIT_BIN  := $(OUT)/unit_tests
 INTEG_BIN := $(OUT)/integration_tests
 
-.PHONY: all debug asan run test check valgrind bench fuzz depcheck format clean deps tests-built
+.PHONY: all debug asan run test check valgrind bench bench-tools fuzz depcheck format clean deps tests-built
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -120,11 +121,29 @@ valgrind: deps
 	FASTCACHED_BIN=$(CURDIR)/scripts/valgrind-fastcached.sh ./build/debug/integration_tests \
 	  --jobs 1 --filter '!(compat/cases|daemon_ops/maxclients_reduced_to_fit_low_open_files_limit)'
 
-bench:
+# bench/latency.py's probe: a GET load that times every request (hiredis, release flags).
+PROBE := build/bench/latency_probe
+
+$(PROBE): bench/latency_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O2 $(PKGCFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs hiredis) $(LDFLAGS)
+
+bench-tools: $(PROBE)
+
+bench: bench-tools
 	@./scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	./bench/run.sh
 	/usr/bin/python3 bench/proxy.py
+
+# bench/bench.py --client loadgen: a minimal epoll RESP load generator (no libraries).
+LOADGEN := build/bench/loadgen
+
+$(LOADGEN): bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench-tools: $(LOADGEN)
 
 # libFuzzer targets (clang), built into build/fuzz/ and run FUZZ_SECONDS each; new inputs go to
 # build/fuzz/corpus/<target>/, seeds are read from tests/fuzz/corpus/. See tests/fuzz/README.md.

@@ -18,12 +18,19 @@ against the goals: CPU/request <= 0.6x redis at -P 16 and <= 0.8x at -P 1; throu
 at -P 16.
 
     bench/bench.py --matrix [--rounds 3] [--keys 1000000] [--p1-requests 400000]
-                            [--p16-requests 3000000] [--quick]
+                            [--p16-requests 3000000] [--client redis-benchmark|loadgen|both]
+                            [--quick]
+
+--client loadgen drives the matrix with build/bench/loadgen (bench/loadgen.c) instead of
+redis-benchmark, whose single thread can be the bottleneck at -P 16 on a 2-core machine shared
+with the server; "both" runs each workload with each client and prints one table per client.
+Every table also shows the client's CPU time / wall time (1.00 = one core busy).
 """
 import argparse
 import csv
 import io
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -172,14 +179,31 @@ MATRIX = [("get", 1), ("set", 1), ("get", 16), ("set", 16)]
 GOALS = {1: (0.8, None), 16: (0.6, 1.6)}  # pipeline -> (max CPU ratio, min rps ratio)
 
 
-def matrix_run(srv, test, requests, pipeline, size, keyspace):
-    cmd = ["redis-benchmark", "-p", str(srv.port), "-t", test, "-n", str(requests),
-           "-P", str(pipeline), "-c", "50", "-d", str(size), "-r", str(keyspace), "--csv"]
-    ns0 = srv.cpu_ns()
+LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def matrix_run(srv, test, requests, pipeline, size, keyspace, client="redis-benchmark"):
+    """One run; returns (rps, server ns CPU/request, server CPU s, client CPU s / wall s)."""
+    if client == "loadgen":
+        cmd = [LOADGEN, "-p", str(srv.port), "-t", test, "-n", str(requests),
+               "-P", str(pipeline), "-c", "50", "-d", str(size), "-r", str(keyspace), "--csv"]
+    else:
+        cmd = ["redis-benchmark", "-p", str(srv.port), "-t", test, "-n", str(requests),
+               "-P", str(pipeline), "-c", "50", "-d", str(size), "-r", str(keyspace), "--csv"]
+    ns0, c0, t0 = srv.cpu_ns(), children_cpu(), time.time()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    ns = srv.cpu_ns() - ns0
-    rps = float(list(csv.reader(io.StringIO(out)))[1][1])
-    return rps, ns / requests, ns / 1e9
+    ns, wall = srv.cpu_ns() - ns0, time.time() - t0
+    client_share = (children_cpu() - c0) / wall
+    if client == "loadgen":
+        rps = float(out.strip().split(",")[0])  # loadgen exits non-zero on any error reply
+    else:
+        rps = float(list(csv.reader(io.StringIO(out)))[1][1])
+    return rps, ns / requests, ns / 1e9, client_share
 
 
 def median(xs):
@@ -190,8 +214,13 @@ def median(xs):
 
 def run_matrix(a, make, logdir):
     sizes = (3, 1024)
-    print("matrix: redis-benchmark -c 50 -r %d, -P 1 -n %d, -P 16 -n %d; %d rounds interleaved"
-          " (median); CPU from schedstat" % (a.keys, a.p1_requests, a.p16_requests, a.rounds))
+    clients = ["redis-benchmark", "loadgen"] if a.client == "both" else [a.client]
+    if "loadgen" in clients and not os.path.exists(LOADGEN):
+        raise SystemExit("bench.py: %s is missing: make bench-tools" % LOADGEN)
+    print("matrix: %s -c 50 -r %d, -P 1 -n %d, -P 16 -n %d; %d rounds interleaved"
+          " (median); CPU from schedstat" % (" and ".join(clients), a.keys, a.p1_requests,
+                                             a.p16_requests, a.rounds))
+    print("load average before: %s" % " ".join("%.2f" % x for x in os.getloadavg()))
     servers = [Server(n, f, logdir) for n, f in make]
     results = {}
     min_cpu_s = float("inf")
@@ -204,36 +233,51 @@ def run_matrix(a, make, logdir):
                 order = servers if rnd % 2 == 0 else servers[::-1]
                 for test, pipe in MATRIX:
                     n = a.p1_requests if pipe == 1 else a.p16_requests
-                    for srv in order:
-                        rps, ns_req, cpu_s = matrix_run(srv, test, n, pipe, size, a.keys)
-                        min_cpu_s = min(min_cpu_s, cpu_s)
-                        results.setdefault((test, pipe, size, srv.name), []).append((rps, ns_req))
+                    for client in clients:
+                        for srv in order:
+                            r = matrix_run(srv, test, n, pipe, size, a.keys, client)
+                            min_cpu_s = min(min_cpu_s, r[2])
+                            results.setdefault((client, test, pipe, size, srv.name),
+                                               []).append(r)
     finally:
         for srv in servers:
             srv.stop()
+    print("load average after: %s" % " ".join("%.2f" % x for x in os.getloadavg()))
     print("shortest run: %.2f s of server CPU" % min_cpu_s)
+    for client in clients:
+        print_matrix(client, sizes, results)
+
+
+def print_matrix(client, sizes, results):
+    """One table per client; 'client CPU' is the load generator's CPU time / wall time (1.00 =
+    one core busy: the client, not the server, may then set the throughput)."""
+    print()
+    print("client: %s" % client)
     print()
     print("| workload | fastcached rps | redis rps | rps ratio (goal) | fastcached ns CPU/req"
-          " | redis ns CPU/req | CPU ratio (goal) | result |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+          " | redis ns CPU/req | CPU ratio (goal) | client CPU (fc / redis) | result |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     failed = 0
     for size in sizes:
         for test, pipe in MATRIX:
-            fc = results[(test, pipe, size, "fastcached")]
-            rd = results[(test, pipe, size, "redis")]
+            fc = results[(client, test, pipe, size, "fastcached")]
+            rd = results[(client, test, pipe, size, "redis")]
             f_rps, r_rps = median(r[0] for r in fc), median(r[0] for r in rd)
             f_cpu, r_cpu = median(r[1] for r in fc), median(r[1] for r in rd)
+            f_cl, r_cl = median(r[3] for r in fc), median(r[3] for r in rd)
             cpu_goal, rps_goal = GOALS[pipe]
             ok = f_cpu / r_cpu <= cpu_goal and (rps_goal is None or f_rps / r_rps >= rps_goal)
             failed += not ok
-            print("| %s -P %d, %s | %.0f | %.0f | %.2f (%s) | %.0f | %.0f | %.2f (<= %.1f) | %s |"
+            print("| %s -P %d, %s | %.0f | %.0f | %.2f (%s) | %.0f | %.0f | %.2f (<= %.1f) "
+                  "| %.2f / %.2f | %s |"
                   % (test.upper(), pipe, "1 KiB" if size == 1024 else "%d B" % size,
                      f_rps, r_rps, f_rps / r_rps,
                      ">= %.1f" % rps_goal if rps_goal else "-",
-                     f_cpu, r_cpu, f_cpu / r_cpu, cpu_goal, "pass" if ok else "FAIL"))
+                     f_cpu, r_cpu, f_cpu / r_cpu, cpu_goal, f_cl, r_cl,
+                     "pass" if ok else "FAIL"))
     print()
-    print("%d of %d rows meet the goals" % (len(sizes) * len(MATRIX) - failed,
-                                             len(sizes) * len(MATRIX)))
+    print("%s: %d of %d rows meet the goals" % (client, len(sizes) * len(MATRIX) - failed,
+                                                 len(sizes) * len(MATRIX)))
 
 
 def main():
@@ -244,6 +288,10 @@ def main():
     ap.add_argument("--matrix", action="store_true", help="issue 5's matrix with pass/fail")
     ap.add_argument("--p1-requests", type=int, default=400000, help="--matrix, per -P 1 run")
     ap.add_argument("--p16-requests", type=int, default=3000000, help="--matrix, per -P 16 run")
+    ap.add_argument("--client", choices=["redis-benchmark", "loadgen", "both"],
+                    default="redis-benchmark",
+                    help="--matrix: the load generator (loadgen: build/bench/loadgen, built by"
+                         " make bench-tools)")
     ap.add_argument("--quick", action="store_true", help="small run to check the script")
     a = ap.parse_args()
     if a.rounds is None:

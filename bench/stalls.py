@@ -145,29 +145,40 @@ def trigger(kind, srv, conn, n, deadline):
         deleted = conn.call("INVALIDATE", "a:*")
         return time.perf_counter() - t0, "%d deleted" % deleted
     if kind == "invalidate":
-        cursor, deleted, steps, slowest = b"0", 0, 0, 0.0
-        while True:
-            s0 = time.perf_counter()
-            cursor, keys = conn.call("SCAN", cursor, "MATCH", "a:*", "COUNT", 1000)
-            if keys:
-                deleted += conn.call("UNLINK", *keys)
-            slowest = max(slowest, time.perf_counter() - s0)
-            steps += 1
-            if cursor == b"0":
-                break
-        return (time.perf_counter() - t0,
-                "%d deleted, %d steps, slowest %.2f ms" % (deleted, steps, slowest * 1e3))
+        detail = scan_unlink(conn, "a:*")
+        return time.perf_counter() - t0, detail
     if kind == "expiry":
         time.sleep(max(0.0, deadline - time.time()))
-        t0 = time.perf_counter()
-        end = t0 + 60
-        while time.perf_counter() < end:
-            if int(info_field(conn, "stats", "expired_keys")) >= n:
-                return time.perf_counter() - t0, "all %d expired" % n
-            time.sleep(0.01)  # polling INFO with a deadline
-        return time.perf_counter() - t0, "%s of %d expired after 60 s" % (
-            info_field(conn, "stats", "expired_keys"), n)
+        return wait_expired(conn, n)
     return 0.0, ""
+
+
+def scan_unlink(conn, pattern):
+    """What a Redis user does instead of INVALIDATE: SCAN MATCH COUNT 1000 + UNLINK until the
+    cursor returns to 0. Returns a detail text (keys deleted, steps, slowest step)."""
+    cursor, deleted, steps, slowest = b"0", 0, 0, 0.0
+    while True:
+        s0 = time.perf_counter()
+        cursor, keys = conn.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+        if keys:
+            deleted += conn.call("UNLINK", *keys)
+        slowest = max(slowest, time.perf_counter() - s0)
+        steps += 1
+        if cursor == b"0":
+            break
+    return "%d deleted, %d steps, slowest %.2f ms" % (deleted, steps, slowest * 1e3)
+
+
+def wait_expired(conn, n, limit=60.0):
+    """Polls INFO until expired_keys reaches n; returns (seconds waited, detail text)."""
+    t0 = time.perf_counter()
+    end = t0 + limit
+    while time.perf_counter() < end:
+        if int(info_field(conn, "stats", "expired_keys")) >= n:
+            return time.perf_counter() - t0, "all %d expired" % n
+        time.sleep(0.01)  # polling INFO with a deadline
+    return time.perf_counter() - t0, "%s of %d expired after %.0f s" % (
+        info_field(conn, "stats", "expired_keys"), n, limit)
 
 
 def load(srv, n, expire_at_ms):

@@ -384,6 +384,10 @@ const fc_conf_key fc_conf_keys[] = {
      NULL, "memory limit of the memory driver (k/m/g suffixes); 0 for none"},
     {"cache", "maxmemory_policy", "--maxmemory-policy", "noeviction", set_enum, print_enum, 0, 7,
      F(maxmemory_policy), policy_names, "what a write does at maxmemory (Redis's policies)"},
+    {"cache", "namespaces", "--namespaces", "", fc_conf_set_namespaces, fc_conf_print_namespaces,
+     0, 0, F(namespaces), NULL, "key prefixes counted in INFO namespaces, comma separated"},
+    {"cache", "namespaces_max", "--namespaces-max", "1024", set_int, print_int, 0, 65536,
+     F(namespaces_max), NULL, "auto-detected namespaces (key up to its first ':') at most; 0 none"},
     {"redis", "host", "--redis-host", "localhost", set_str, print_str, 0, FC_CONF_STR - 1,
      F(redis_host), NULL, "upstream Redis host (driver redis)"},
     {"redis", "port", "--redis-port", "6379", set_int, print_int, 1, 65535, F(redis_port), NULL,
@@ -482,7 +486,8 @@ int fc_conf_validate(const fc_conf *c, char *err, size_t errlen)
 {
     for (size_t i = 0; i < fc_conf_nkeys; i++) {
         const fc_conf_key *k = &fc_conf_keys[i];
-        if (k->set == set_str || k->set == set_bind || k->set == fc_conf_set_renames)
+        if (k->set == set_str || k->set == set_bind || k->set == fc_conf_set_renames ||
+            k->set == fc_conf_set_namespaces)
             continue;
         char raw[32];
         int64_t v = load_int(c, k);
@@ -495,6 +500,8 @@ int fc_conf_validate(const fc_conf *c, char *err, size_t errlen)
         return -1;
     }
     if (fc_conf_validate_ttl(c, err, errlen) < 0)
+        return -1;
+    if (fc_conf_validate_namespaces(c, err, errlen) < 0)
         return -1;
     if (c->nbind < 0 || c->nbind > FC_CONF_MAX_BIND) {
         snprintf(err, errlen, "nbind must be between 0 and %d", FC_CONF_MAX_BIND);

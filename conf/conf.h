@@ -41,6 +41,14 @@ typedef struct fc_conf_ttl_prefix {
     char prefix[FC_CONF_TTL_PREFIX_MAX + 1]; /* NUL-terminated (prefixes hold no NUL) */
 } fc_conf_ttl_prefix;
 
+/* One entry of [cache] namespaces: keys starting with prefix[0..len) are counted together in
+ * INFO namespaces (the longest configured prefix wins, [ttl] prefixes count as configured). */
+#define FC_CONF_MAX_NAMESPACES 64
+typedef struct fc_conf_namespace {
+    size_t len;                              /* 1..FC_CONF_TTL_PREFIX_MAX */
+    char prefix[FC_CONF_TTL_PREFIX_MAX + 1]; /* NUL-terminated */
+} fc_conf_namespace;
+
 typedef struct fc_conf {
     /* [server] */
     char bind[FC_CONF_MAX_BIND][FC_CONF_STR]; /* "bind = 127.0.0.1 ::1": space separated */
@@ -69,6 +77,9 @@ typedef struct fc_conf {
     int64_t ttl;                 /* default TTL seconds for writes without one; 0 = none */
     uint64_t maxmemory;          /* bytes the memory driver may hold; 0 = unbounded */
     int maxmemory_policy;        /* index into fc_conf_maxmemory_policy_name(); 0 noeviction */
+    fc_conf_namespace namespaces[FC_CONF_MAX_NAMESPACES]; /* in the order given, no duplicates */
+    int nnamespaces;
+    int64_t namespaces_max;      /* auto-detected namespaces at most; 0 = no auto-detection */
     /* [redis] */
     char redis_host[FC_CONF_STR];
     int redis_port;

@@ -6,6 +6,7 @@
  *   env.c    ${NAME} / ${NAME:-default} expansion
  *   args.c   argv -> defaults, file, then flags through the same table
  *   ttl.c    the [ttl] section (prefix = seconds): not table rows, its lines bypass inih
+ *   namespaces.c  [cache] namespaces, a list of key prefixes
  *
  * Every key is one row of fc_conf_keys: the file and the flags both reach a field only through
  * the row's setter, so bounds and messages are the same whichever way a value arrives.
@@ -57,6 +58,14 @@ bool fc_conf_section_known(const char *name, size_t len);
 int fc_conf_set_renames(fc_conf *c, const fc_conf_key *k, const char *value, char *err,
                         size_t errlen);
 void fc_conf_print_renames(const fc_conf *c, const fc_conf_key *k, char *out, size_t len);
+
+/* [cache] namespaces (namespaces.c): "users:, session: cart:" (commas and/or blanks) into
+ * c->namespaces, all or nothing; back as "users:, session:, cart:"; bounds of a struct filled by
+ * hand (0 or -1 with a message). */
+int fc_conf_set_namespaces(fc_conf *c, const fc_conf_key *k, const char *value, char *err,
+                           size_t errlen);
+void fc_conf_print_namespaces(const fc_conf *c, const fc_conf_key *k, char *out, size_t len);
+int fc_conf_validate_namespaces(const fc_conf *c, char *err, size_t errlen);
 
 /* [ttl] (ttl.c). One line of the section (indentation already stripped, no newline): cuts the
  * inline comment, splits at the last '=', trims, unquotes the prefix, then

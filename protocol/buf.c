@@ -52,7 +52,7 @@ static size_t grown_cap(size_t cap, size_t want, size_t max)
     return c > max ? max : c;
 }
 
-int fc_buf_reserve(fc_buf *b, size_t extra)
+int fc_buf_grow(fc_buf *b, size_t extra)
 {
     size_t max = effective_max(b);
     if (extra > SIZE_MAX - b->len || b->len + extra > max)

@@ -26,8 +26,15 @@ void fc_buf_init(fc_buf *b, size_t max);
 /* Frees the storage; the buffer is empty and may be reused after fc_buf_init. */
 void fc_buf_deinit(fc_buf *b);
 
-/* Ensures room for `extra` more bytes past len. Returns 0, -ENOBUFS past the cap, or -ENOMEM. */
-int fc_buf_reserve(fc_buf *b, size_t extra);
+/* The slow path of fc_buf_reserve: grows the storage (or fails). */
+int fc_buf_grow(fc_buf *b, size_t extra);
+
+/* Ensures room for `extra` more bytes past len. Returns 0, -ENOBUFS past the cap, or -ENOMEM.
+ * Inline: room that is already there (every reply but a buffer's first) costs one compare. */
+static inline int fc_buf_reserve(fc_buf *b, size_t extra)
+{
+    return extra <= b->cap - b->len ? 0 : fc_buf_grow(b, extra); /* cap <= max: always allowed */
+}
 
 /* Appends n bytes. Returns 0, -ENOBUFS or -ENOMEM (the buffer is then unchanged). */
 int fc_buf_append(fc_buf *b, const void *p, size_t n);

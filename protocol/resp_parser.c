@@ -373,12 +373,97 @@ static int parse_inline(fc_resp_parser *p, char *buf, size_t len, size_t *used)
     return rc;
 }
 
+/*
+ * Fast path: reads "<digits>\r" at *pos, where the digits are "0" or 1 to 9 digits without a
+ * leading zero, and the byte after the CR is present. On success *pos is past that byte (like
+ * the general path, which skips it unchecked). Anything else is left to the general path, which
+ * gives the same answer fc_parse_ll would (it has no NUL to care about: digits only).
+ */
+static bool fast_len(const char *buf, size_t len, size_t *pos, uint32_t *out)
+{
+    size_t start = *pos, i = start;
+    size_t end = len - start > 9 ? start + 9 : len; /* 9 digits always fit in 32 bits */
+    uint32_t v = 0;
+    unsigned d;
+    while (i < end && (d = (unsigned char)(buf[i] - '0')) <= 9) {
+        v = v * 10 + d;
+        i++;
+    }
+    if (i == start || (buf[start] == '0' && i - start > 1) || i + 1 >= len || buf[i] != '\r')
+        return false;
+    *pos = i + 2;
+    *out = v;
+    return true;
+}
+
+/*
+ * The common frame in one pass: a complete multibulk request of at most ARGV_INITIAL_MAX bulks
+ * (and max_mb), each shorter than BIG_ARG and at most max_bulk, every length in plain digits.
+ * The spans go to spans[0..cap); a frame of more than cap bulks fails with *argc set to its
+ * count (so the caller may make room and retry). Returns false for anything else (partial
+ * frames, errors, limits, big bulks, "*0"), with *used untouched.
+ */
+static bool one_pass(const char *buf, size_t len, uint64_t max_bulk, uint64_t max_mb,
+                     fc_span *spans, size_t cap, size_t *argc, size_t *used)
+{
+    size_t pos = 1;
+    uint32_t count;
+    *argc = 0;
+    if (len > UINT32_MAX || !fast_len(buf, len, &pos, &count) || count == 0 ||
+        count > ARGV_INITIAL_MAX || count > max_mb)
+        return false;
+    if (count > cap) {
+        *argc = count;
+        return false;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t n;
+        if (pos >= len || buf[pos] != '$')
+            return false;
+        pos++;
+        if (!fast_len(buf, len, &pos, &n) || n >= BIG_ARG || n > max_bulk ||
+            len - pos < (size_t)n + 2)
+            return false;
+        spans[i] = (fc_span){(uint32_t)pos, n};
+        pos += (size_t)n + 2;
+    }
+    *argc = count;
+    *used = pos;
+    return true;
+}
+
+/* The one-pass path of fc_resp_parse, for an authenticated client: the state machine parses
+ * whatever it refuses from the frame's first byte, so every answer and error stays its own.
+ * argv is filled in place; argc is set only on success. */
+static bool parse_fast(fc_resp_parser *p, const char *buf, size_t len, size_t *used)
+{
+    size_t count;
+    if (p->unauth)
+        return false;
+    if (!one_pass(buf, len, p->max_bulk, p->max_multibulk, p->argv, p->argv_cap, &count, used) &&
+        (count <= p->argv_cap || !argv_reserve(p, count) ||
+         !one_pass(buf, len, p->max_bulk, p->max_multibulk, p->argv, p->argv_cap, &count, used)))
+        return false;
+    p->argc = count;
+    p->inline_req = false;
+    return true;
+}
+
+bool fc_resp_peek(const fc_resp_parser *p, const char *buf, size_t len, fc_span *spans,
+                  size_t cap, size_t *argc, size_t *used)
+{
+    return p->state == ST_START && !p->unauth && len > 0 && buf[0] == '*' &&
+           one_pass(buf, len, p->max_bulk, p->max_multibulk, spans, cap, argc, used);
+}
+
 fc_resp_status fc_resp_parse(fc_resp_parser *p, char *buf, size_t len, size_t *used)
 {
     *used = 0;
     if (p->state == ST_START) {
         if (len == 0)
             return FC_RESP_AGAIN;
+        if (buf[0] == '*' && parse_fast(p, buf, len, used))
+            return FC_RESP_OK; /* the state is still ST_START, as after reset_state */
         p->argc = 0;
         p->inline_req = false;
         p->need = 0;

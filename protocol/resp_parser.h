@@ -77,4 +77,17 @@ void fc_resp_parser_reset(fc_resp_parser *p);
  */
 fc_resp_status fc_resp_parse(fc_resp_parser *p, char *buf, size_t len, size_t *used);
 
+/*
+ * Lookahead over a batch: true if buf[0..len) starts with a complete multibulk frame that
+ * fc_resp_parse would accept as it is, of the common shape (at most min(cap, 1024) bulks, each
+ * under 32 KiB, lengths in plain digits, within p's limits; p not unauth and not inside a
+ * frame: false while p holds a partial one, which only fc_resp_parse may finish); then
+ * spans[0..*argc) are its arguments (offsets from buf) and *used its length, exactly what
+ * fc_resp_parse would give. Stateless: p is only read for its limits, and a caller may run the
+ * frame from these spans instead of calling fc_resp_parse (whose state must be at a frame
+ * boundary). False says nothing about the frame: fc_resp_parse decides.
+ */
+bool fc_resp_peek(const fc_resp_parser *p, const char *buf, size_t len, fc_span *spans,
+                  size_t cap, size_t *argc, size_t *used);
+
 #endif

@@ -179,11 +179,41 @@ int fc_resp_int(fc_buf *b, int64_t v)
     return write_framed(b, ':', &d, NULL, 0, false);
 }
 
+/* Decimal digits of v (1 for 0). */
+static size_t dec_digits(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 100) {
+        v /= 100;
+        n += 2;
+    }
+    return n + (v >= 10);
+}
+
+/* Every GET's reply: the length's digits are written straight into the buffer (right to left),
+ * with no intermediate copy. */
 int fc_resp_bulk(fc_buf *b, const void *p, size_t n)
 {
-    dec d;
-    u64_to_dec(n, false, &d);
-    return write_framed(b, '$', &d, p, n, true);
+    size_t nd = dec_digits(n);
+    if (n > SIZE_MAX - (nd + 5))
+        return -ENOBUFS;
+    int rc = fc_buf_reserve(b, nd + 5 + n);
+    if (rc)
+        return rc;
+    char *w = b->data + b->len;
+    w[0] = '$';
+    uint64_t v = n;
+    for (char *d = w + nd; d > w; v /= 10)
+        *d-- = (char)('0' + v % 10);
+    w += nd + 1;
+    *w++ = '\r';
+    *w++ = '\n';
+    if (n)
+        memcpy(w, p, n);
+    w[n] = '\r';
+    w[n + 1] = '\n';
+    b->len += nd + 5 + n;
+    return 0;
 }
 
 int fc_resp_bulk_cstr(fc_buf *b, const char *s)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "protocol/resp_writer.h"
+#include "storage/prefetch.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "server/util.h"
@@ -17,6 +18,9 @@
 #define MAX_PENDING 1024      /* proxied requests in flight per client before reading pauses */
 #define SOFT_OUT_MAX (8u * 1024 * 1024) /* the soft output threshold never exceeds this */
 #define OUTPUT_STALL_MS 10000 /* a client paused on output with no write progress this long */
+#define HINT_FRAMES 16        /* frames whose keys are prefetched together (storage/prefetch.h) */
+#define HINT_ARGS 4           /* frames with more arguments are parsed one by one, unhinted */
+#define HINT_KEY_MAX 512      /* longer second arguments are not hashed for a hint */
 
 static void flush(fc_client *c);
 static void on_ready(void *owner);
@@ -24,6 +28,7 @@ static void process_input(fc_client *c);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void after_batch(fc_client *c);
+static void after_read(fc_client *c);
 
 size_t fc_client_pending_output(const fc_client *c)
 {
@@ -247,9 +252,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 /* Points c->argv at the frame's arguments inside the input buffer. */
-static bool build_argv(fc_client *c, const char *base)
+static bool build_argv(fc_client *c, const char *base, const fc_span *spans, size_t argc)
 {
-    size_t argc = c->parser.argc;
     if (argc > c->argv_cap) {
         size_t cap = argc < 16 ? 16 : argc;
         fc_arg *a = realloc(c->argv, cap * sizeof(*a));
@@ -259,8 +263,8 @@ static bool build_argv(fc_client *c, const char *base)
         c->argv_cap = cap;
     }
     for (size_t i = 0; i < argc; i++) {
-        c->argv[i].p = base + c->parser.argv[i].off;
-        c->argv[i].len = c->parser.argv[i].len;
+        c->argv[i].p = base + spans[i].off;
+        c->argv[i].len = spans[i].len;
     }
     return true;
 }
@@ -275,11 +279,86 @@ static void protocol_error(fc_client *c, const char *msg)
     c->sess.flags |= FC_SESS_CLOSE_AFTER_REPLY;
 }
 
+/* Frames parsed ahead of running them (process_input's stack): each one's offset in `in`,
+ * length and arguments, exactly what fc_resp_parse would give. */
+typedef struct hint_window {
+    size_t n, next;              /* frames held, and the next one to run */
+    size_t end;                  /* offset past the frames looked at */
+    size_t off[HINT_FRAMES], used[HINT_FRAMES], argc[HINT_FRAMES];
+    fc_span argv[HINT_FRAMES][HINT_ARGS];
+} hint_window;
+
+/*
+ * Memory mode: parses ahead the complete frames from `off` (at most HINT_FRAMES of at most
+ * HINT_ARGS arguments, fc_resp_peek) and, when there are at least two, prefetches the bucket
+ * then the first entry of each one's second argument -- the key of GET, SET and most commands --
+ * in the current database (a hint: a second argument that is no key, or a SELECT in between,
+ * only wastes a prefetch), so the cache misses of the batch overlap. The frames are then run
+ * from the window without parsing them again.
+ */
+static void fill_window(fc_client *c, size_t off, hint_window *w)
+{
+    w->n = w->next = 0;
+    while (w->n < HINT_FRAMES &&
+           fc_resp_peek(&c->parser, c->in.data + off, c->in.len - off, w->argv[w->n], HINT_ARGS,
+                        &w->argc[w->n], &w->used[w->n])) {
+        w->off[w->n] = off;
+        off += w->used[w->n++];
+    }
+    w->end = w->n ? off : off + 1; /* a frame the peek refuses is parsed as usual */
+    if (w->n < 2)
+        return;
+    const fc_store *db = c->srv->core.dbs[c->sess.db];
+    uint64_t h[HINT_FRAMES];
+    for (size_t i = 0; i < w->n; i++) {
+        const fc_span *k = &w->argv[i][1];
+        h[i] = w->argc[i] > 1 && k->len <= HINT_KEY_MAX
+                   ? fc_store_prefetch_bucket(db, c->in.data + w->off[i] + k->off, k->len)
+                   : 0;
+    }
+    for (size_t i = 0; i < w->n; i++)
+        if (w->argc[i] > 1 && w->argv[i][1].len <= HINT_KEY_MAX)
+            fc_store_prefetch_entry(db, h[i]);
+}
+
+/* The frame at `off` from the window (true), or false: the parser must take it. */
+static bool take_from_window(fc_client *c, hint_window *w, size_t off, size_t *used)
+{
+    while (w->next < w->n && w->off[w->next] < off)
+        w->next++; /* frames the parser took instead (the client was not authenticated then) */
+    if (w->next >= w->n || w->off[w->next] != off || c->parser.unauth)
+        return false;
+    *used = w->used[w->next++];
+    c->parser.inline_req = false;
+    return true;
+}
+
+/* The next request at `off`: its arguments (*spans[0..*argc), offsets from the frame start) and
+ * length, from the window when it holds the frame, else from fc_resp_parse. */
+static fc_resp_status next_frame(fc_client *c, hint_window *w, size_t off, const fc_span **spans,
+                                 size_t *argc, size_t *used)
+{
+    if (c->srv->core.backend == NULL) { /* memory mode: hints (proxy mode forwards frames) */
+        if (off >= w->end)
+            fill_window(c, off, w);
+        if (take_from_window(c, w, off, used)) {
+            *spans = w->argv[w->next - 1];
+            *argc = w->argc[w->next - 1];
+            return FC_RESP_OK;
+        }
+    }
+    fc_resp_status st = fc_resp_parse(&c->parser, c->in.data + off, c->in.len - off, used);
+    *spans = c->parser.argv;
+    *argc = c->parser.argc;
+    return st;
+}
+
 /* Parses and runs every complete request in the input buffer, then drops the bytes used. */
 static void process_input(fc_client *c)
 {
     size_t off = 0;
     int64_t now = fc_time_ms();
+    hint_window w = {.end = 0};
     c->in_process = true;
     c->sess.last_ms = now;
     while (off < c->in.len && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)) {
@@ -287,12 +366,13 @@ static void process_input(fc_client *c)
             c->paused = true;
             break;
         }
-        size_t used = 0;
+        size_t used = 0, argc;
+        const fc_span *spans;
         char *base = c->in.data + off;
         /* Redis's smaller frame limits until AUTH (an AUTH earlier in the batch lifts them). */
         c->parser.unauth = !(c->sess.flags & FC_SESS_AUTHED) &&
                            fc_core_auth_required(&c->srv->core, &c->sess);
-        fc_resp_status st = fc_resp_parse(&c->parser, base, c->in.len - off, &used);
+        fc_resp_status st = next_frame(c, &w, off, &spans, &argc, &used);
         if (st == FC_RESP_AGAIN)
             break;
         if (st == FC_RESP_ERR) {
@@ -300,13 +380,13 @@ static void process_input(fc_client *c)
             break;
         }
         off += used;
-        if (c->parser.argc == 0)
+        if (argc == 0)
             continue;
-        if (!build_argv(c, base)) {
+        if (!build_argv(c, base, spans, argc)) {
             protocol_error(c, "out of memory");
             break;
         }
-        fc_request req = {c->argv, (int)c->parser.argc, c->parser.inline_req ? NULL : base, used};
+        fc_request req = {c->argv, (int)argc, c->parser.inline_req ? NULL : base, used};
         fc_dispatch(&c->srv->core, &c->sess, &c->q, &req, now);
         /* out + wbuf only: the slots are counted once per batch (walking them is O(slots)). */
         size_t pending = c->out.len + c->wbuf.len;
@@ -337,9 +417,35 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->in.len += (size_t)nread;
     c->srv->core.stats.net_in += (uint64_t)nread;
     process_input(c);
-    after_batch(c);
+    after_read(c);
     if (c->srv->core.shutdown_requested)
         fc_server_stop(c->srv);
+}
+
+/* After a read's batch: applies the output limits, stops reading if needed, and queues the
+ * client for the flush at the end of this loop turn (fc_server_mark_dirty). Writing every
+ * client's replies after all of the turn's reads, as Redis does, wakes a client waiting on
+ * several connections about once per turn instead of once per connection (50 connections at
+ * -P 16: 0.020 instead of 0.042 client context switches per request), and those wake-ups are
+ * paid for in the daemon's system time. A batch cut
+ * short at the soft threshold goes on from the flush (maybe_resume_output) once its replies
+ * left. */
+static void after_read(fc_client *c)
+{
+    if (c->closing)
+        return;
+    c->sess.qbuf = c->in.len;
+    c->sess.qbuf_free = c->in.cap - c->in.len;
+    c->sess.obuf = c->out.len + c->wbuf.len;
+    size_t pending = fc_client_pending_output(c);
+    if (close_if_over_limit(c, pending))
+        return;
+    if (pending >= soft_output_limit(c))
+        pause_for_output(c, c->sess.last_ms);
+    if (!may_read(c))
+        uv_read_stop(&c->h.stream);
+    if (c->out.len > 0 || (c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY))
+        fc_server_mark_dirty(c->srv, c);
 }
 
 /* Sends the batch's replies, then applies the output limits and stops reading if needed. A batch

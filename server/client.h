@@ -3,9 +3,15 @@
  *
  *   socket ──read──► in ──fc_resp_parse──► argv ──fc_dispatch──► out ──try_write / uv_write──► socket
  *
- * Replies to one read batch are accumulated in `out` and flushed together: first with
- * uv_try_write, and what the kernel does not take is handed to uv_write, after swapping `out`
- * with `wbuf` so new replies never touch the bytes of a write in flight.
+ * Memory mode parses a read's pipelined frames ahead (up to 16 at a time, fc_resp_peek), prefetches
+ * their keys' buckets and entries (storage/prefetch.h) so the batch's cache misses overlap, then
+ * runs them from those spans without parsing again; frames the lookahead refuses go through
+ * fc_resp_parse one by one as before.
+ *
+ * Replies to one read batch are accumulated in `out` and flushed together, after every read
+ * of the loop turn (the server's check handle, fc_server_mark_dirty): first with uv_try_write,
+ * and what the kernel does not take is handed to uv_write, after swapping `out` with `wbuf` so
+ * new replies never touch the bytes of a write in flight.
  *
  * Output limits: the pending output (out + wbuf + reply slots) is checked after every command and
  * every completion; past conf->client_output_buffer_limit the client is closed with a warning.

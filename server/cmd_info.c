@@ -1,10 +1,12 @@
 /*
  * cmd_info — INFO in Redis's text format: "# Section\r\nkey:value\r\n..." with sections joined by
- * a blank line. Sections: server, clients, memory, persistence, stats, replication, cpu, keyspace.
+ * a blank line. Sections: server, clients, memory, persistence, stats, replication, cpu, keyspace
+ * (the default ones), and namespaces (per-namespace counters, a fastcached extension).
  * The reply is a bulk string (RESP2) or a verbatim "txt" string (RESP3), as Redis 7 sends.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -12,6 +14,7 @@
 
 #include "server/cmd_impl.h"
 #include "server/memory.h"
+#include "storage/nstab.h"
 
 static void add(fc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -79,12 +82,14 @@ static void sec_stats(fc_cmd_ctx *c, fc_buf *b)
     add(b, "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
            "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
            "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
-           "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n",
+           "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
+           "fc_cron_max_us:%llu\r\nfc_cron_over_1ms:%llu\r\n",
         (unsigned long long)s->connections, (unsigned long long)s->commands,
         (unsigned long long)s->net_in, (unsigned long long)s->net_out,
         (unsigned long long)s->rejected, (unsigned long long)expired,
         (unsigned long long)fc_memory_evicted(c->core), (unsigned long long)hits,
-        (unsigned long long)misses);
+        (unsigned long long)misses, (unsigned long long)(s->cron_max_ns / 1000),
+        (unsigned long long)s->cron_over_1ms);
 }
 
 static void sec_persistence(fc_cmd_ctx *c, fc_buf *b)
@@ -121,13 +126,75 @@ static void sec_keyspace(fc_cmd_ctx *c, fc_buf *b)
     }
 }
 
+/* ---- namespaces ---------------------------------------------------------------------------- */
+
+/* Keys with a prefix in every database (the nstab count function). */
+static uint64_t count_all_dbs(void *ctx, const char *prefix, size_t len)
+{
+    const fc_core *core = ctx;
+    uint64_t n = 0;
+    for (int i = 0; i < core->ndb; i++)
+        n += fc_store_count_prefix(core->dbs[i], prefix, len);
+    return n;
+}
+
+/* A namespace's name as an INFO field name. Client libraries split an INFO line at its first
+ * ':' (redis-py: key before it; a value holding ',' and '=' becomes a dict of k=v items), and
+ * names mostly end with ':', so the name cannot appear raw: ':' and every byte that could split
+ * the line or its value (',', '=', blanks, controls, non-ASCII), and '%' itself, are written as
+ * %XX (upper-case hex), which urllib.parse.unquote and friends reverse. So
+ * "ns_users%3A:keys=3,hits=2,..." reads back in redis-py as
+ * info["ns_users%3A"] == {"keys": 3, "hits": 2, ...}, one entry per namespace. */
+static void add_ns_name(fc_buf *b, const char *name, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    fc_buf_append(b, "ns_", 3);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch > 0x20 && ch < 0x7F && !strchr(":,=%", ch)) {
+            fc_buf_append(b, (const char *)&ch, 1);
+        } else {
+            char esc[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+            fc_buf_append(b, esc, 3);
+        }
+    }
+}
+
+/* One line per namespace in creation order; empty in proxy mode (no table). */
+static void sec_namespaces(fc_cmd_ctx *c, fc_buf *b)
+{
+    add(b, "# Namespaces\r\n");
+    fc_nstab *t = c->core->ns;
+    size_t n = t ? fc_nstab_size(t) : 0;
+    uint64_t *keys = n ? malloc(n * sizeof(*keys)) : NULL;
+    if (!keys)
+        return;
+    fc_nstab_keys(t, count_all_dbs, c->core, keys);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *name = fc_nstab_name(t, i, &len);
+        const fc_ns_stats *st = fc_nstab_stats(t, i);
+        add_ns_name(b, name, len);
+        add(b, ":keys=%llu,hits=%llu,misses=%llu,sets=%llu,invalidations=%llu,evictions=%llu\r\n",
+            (unsigned long long)keys[i], (unsigned long long)st->hits,
+            (unsigned long long)st->misses, (unsigned long long)st->sets,
+            (unsigned long long)st->invalidations, (unsigned long long)st->evictions);
+    }
+    free(keys);
+}
+
+/* As in Redis, sections not in "default" (here: namespaces) come only when named, or with
+ * "all" / "everything". */
 static const struct {
     const char *name;
     void (*fn)(fc_cmd_ctx *, fc_buf *);
+    bool in_default;
 } sections[] = {
-    {"server", sec_server},   {"clients", sec_clients},         {"memory", sec_memory},
-    {"persistence", sec_persistence}, {"stats", sec_stats},   {"replication", sec_replication},
-    {"cpu", sec_cpu},         {"keyspace", sec_keyspace},
+    {"server", sec_server, true},           {"clients", sec_clients, true},
+    {"memory", sec_memory, true},           {"persistence", sec_persistence, true},
+    {"stats", sec_stats, true},             {"replication", sec_replication, true},
+    {"cpu", sec_cpu, true},                 {"keyspace", sec_keyspace, true},
+    {"namespaces", sec_namespaces, false},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -135,10 +202,11 @@ static const struct {
 static bool wanted(const fc_cmd_ctx *c, size_t s)
 {
     if (c->argc == 1)
-        return true;
+        return sections[s].in_default;
     for (int i = 1; i < c->argc; i++)
         if (fc_arg_is(c, i, "all") || fc_arg_is(c, i, "everything") ||
-            fc_arg_is(c, i, "default") || fc_arg_is(c, i, sections[s].name))
+            (sections[s].in_default && fc_arg_is(c, i, "default")) ||
+            fc_arg_is(c, i, sections[s].name))
             return true;
     return false;
 }

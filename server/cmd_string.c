@@ -114,8 +114,12 @@ static void set_generic(fc_cmd_ctx *c, const set_opts *o, const fc_arg *key, con
     if (o->flags & OPT_PERSIST)
         at = FC_NO_EXPIRE;
     fc_entry_view e;
-    bool found = fc_store_get(db, key->p, key->len, c->now_ms,
-                              (o->flags & OPT_GET) ? 0 : FC_LOOKUP_NOSTATS, &e);
+    bool found = false;
+    /* A plain SET needs no lookup of its own: fc_store_set finds the key (and counts it as
+     * expired if it was) in the same walk of its bucket. */
+    if (o->flags & (OPT_NX | OPT_XX | OPT_GET))
+        found = fc_store_get(db, key->p, key->len, c->now_ms,
+                             (o->flags & OPT_GET) ? 0 : FC_LOOKUP_NOSTATS, &e);
     if (o->flags & OPT_GET)
         fc_reply_bulk_or_null(c, &e, found);
     if (((o->flags & OPT_NX) && found) || ((o->flags & OPT_XX) && !found)) {

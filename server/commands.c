@@ -2,8 +2,11 @@
  * commands — the command table, lookup and dispatch (see commands.h), plus the reply and argument
  * helpers every handler family shares (cmd_impl.h).
  *
- * The table is sorted by name so lookup is a binary search with no mutable global index. Adding a
- * command is one row here and one handler in its family file.
+ * The table is sorted by name so fc_command_lookup is a binary search with no mutable global
+ * index. Dispatch, which looks up every request, goes through the core's own index instead
+ * (fc_command_index_build at fc_core_init): an open-addressing table of row numbers keyed by a
+ * case-folded hash of the name, one hash and usually one compare. Adding a command is one row
+ * here and one handler in its family file.
  *
  * Before a known command with a valid arity runs, two gates (Redis checks AUTH after the
  * unknown-command and arity errors too): -NOAUTH for a session that must authenticate first
@@ -16,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -107,11 +111,17 @@ const fc_command *fc_command_table(size_t *n)
     return table;
 }
 
+/* tolower() of the C locale, without <ctype.h>'s table lookup. */
+static inline unsigned fold(unsigned char ch)
+{
+    return ch + ((unsigned)(ch - 'A') < 26u) * 32u;
+}
+
 /* Compares s[0..n) case-insensitively with the lower-case NUL-terminated name. */
 static int cmp_name(const char *s, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
-        int a = tolower((unsigned char)s[i]);
+        int a = (int)fold((unsigned char)s[i]);
         int b = (unsigned char)name[i];
         if (b == 0 || a != b)
             return b == 0 ? 1 : a - b;
@@ -133,6 +143,51 @@ const fc_command *fc_command_lookup(const char *name, size_t len)
             hi = mid;
         else
             lo = mid + 1;
+    }
+    return NULL;
+}
+
+#define LONGEST_NAME 16 /* no row's name is longer (checked when the index is built) */
+
+/* FNV-1a over the folded bytes, seeded with the length. */
+static size_t name_slot(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)n;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ fold((unsigned char)s[i])) * 16777619u;
+    return (h ^ (h >> 13)) & (FC_CMD_INDEX_SLOTS - 1);
+}
+
+void fc_command_index_build(fc_core *core)
+{
+    size_t n = sizeof(table) / sizeof(table[0]);
+    _Static_assert(sizeof(table) / sizeof(table[0]) < FC_CMD_INDEX_SLOTS / 2,
+                   "the command index must stay at most half full");
+    memset(core->cmd_index, 0, sizeof(core->cmd_index));
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(table[i].name);
+        if (len > LONGEST_NAME)
+            abort(); /* a table row longer than fc_command_find looks for: a build error */
+        size_t slot = name_slot(table[i].name, len);
+        while (core->cmd_index[slot])
+            slot = (slot + 1) & (FC_CMD_INDEX_SLOTS - 1);
+        core->cmd_index[slot] = (uint8_t)(i + 1);
+    }
+}
+
+const fc_command *fc_command_find(const fc_core *core, const char *name, size_t len)
+{
+    if (len > LONGEST_NAME)
+        return NULL;
+    size_t slot = name_slot(name, len);
+    for (unsigned row; (row = core->cmd_index[slot]) != 0;
+         slot = (slot + 1) & (FC_CMD_INDEX_SLOTS - 1)) {
+        const char *cand = table[row - 1].name;
+        size_t i = 0;
+        while (i < len && cand[i] != '\0' && cand[i] == (char)fold((unsigned char)name[i]))
+            i++;
+        if (i == len && cand[len] == '\0')
+            return &table[row - 1];
     }
     return NULL;
 }
@@ -182,7 +237,7 @@ static const fc_command *lookup_renamed(const fc_core *core, const fc_arg *name,
 
 static const fc_command *lookup(const fc_core *core, const fc_arg *name, bool *renamed)
 {
-    const fc_command *cmd = fc_command_lookup(name->p, name->len);
+    const fc_command *cmd = fc_command_find(core, name->p, name->len);
     return core->nrenames == 0 ? cmd : lookup_renamed(core, name, cmd, renamed);
 }
 

@@ -82,6 +82,13 @@ typedef struct fc_command {
 /* Finds a row by name (case-insensitive); NULL if unknown. */
 const fc_command *fc_command_lookup(const char *name, size_t len);
 
+/* Fills core->cmd_index (fc_core_init does): every row of the table, by a hash of its name. */
+void fc_command_index_build(fc_core *core);
+
+/* The same row fc_command_lookup finds, through core's index: one hash and one compare instead of
+ * a binary search (dispatch runs this for every request). Renames are not applied here. */
+const fc_command *fc_command_find(const fc_core *core, const char *name, size_t len);
+
 /* Resolves core->conf's rename_commands into core->renames (once, at start). Returns 0, or
  * -EINVAL with a message when an entry names no command or its new name is already a command.
  * With renames, dispatch finds a renamed command only under its new name, a disabled one not at

@@ -3,9 +3,28 @@
  */
 #include "server/core.h"
 
+#include "server/commands.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "storage/nstab.h"
+
+/* One namespace table shared by every database; proxy mode has no store to count in. */
+static int init_namespaces(fc_core *core, const fc_conf *conf)
+{
+    if (conf->driver != FC_DRIVER_MEMORY)
+        return 0;
+    core->ns = fc_nstab_new((size_t)conf->namespaces_max);
+    if (!core->ns || fc_core_set_namespaces(core, conf) != 0) {
+        fc_core_deinit(core);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < core->ndb; i++)
+        fc_store_set_nstab(core->dbs[i], core->ns);
+    return 0;
+}
 
 int fc_core_init(fc_core *core, const fc_conf *conf, int64_t now_ms)
 {
@@ -15,6 +34,7 @@ int fc_core_init(fc_core *core, const fc_conf *conf, int64_t now_ms)
     core->start_ms = now_ms;
     core->next_client_id = 1;
     core->rng = (uint64_t)now_ms * 0x9E3779B97F4A7C15ull | 1;
+    fc_command_index_build(core);
     if (fc_core_set_ttls(core, conf) != 0)
         return -ENOMEM;
     core->dbs = calloc((size_t)core->ndb, sizeof(*core->dbs));
@@ -31,7 +51,7 @@ int fc_core_init(fc_core *core, const fc_conf *conf, int64_t now_ms)
         /* fc_evict_policy follows the order of [cache] maxmemory_policy's names. */
         fc_store_set_policy(core->dbs[i], (fc_evict_policy)conf->maxmemory_policy);
     }
-    return 0;
+    return init_namespaces(core, conf);
 }
 
 void fc_core_deinit(fc_core *core)
@@ -40,6 +60,8 @@ void fc_core_deinit(fc_core *core)
         fc_store_free(core->dbs[i]);
     free(core->dbs);
     core->dbs = NULL;
+    fc_nstab_free(core->ns); /* after the stores that point to it */
+    core->ns = NULL;
     fc_ttl_table_deinit(&core->ttl_prefixes);
 }
 
@@ -51,6 +73,19 @@ int fc_core_set_ttls(fc_core *core, const fc_conf *conf)
     fc_ttl_table_deinit(&core->ttl_prefixes);
     core->ttl_prefixes = t;
     core->default_ttl_ms = conf->ttl * 1000;
+    return 0;
+}
+
+int fc_core_set_namespaces(fc_core *core, const fc_conf *conf)
+{
+    if (!core->ns)
+        return 0;
+    for (int i = 0; i < conf->nttl_prefixes; i++)
+        if (fc_nstab_configure(core->ns, conf->ttl_prefixes[i].prefix, conf->ttl_prefixes[i].len))
+            return -ENOMEM;
+    for (int i = 0; i < conf->nnamespaces; i++)
+        if (fc_nstab_configure(core->ns, conf->namespaces[i].prefix, conf->namespaces[i].len))
+            return -ENOMEM;
     return 0;
 }
 

@@ -21,9 +21,13 @@ typedef struct fc_core_stats {
     uint64_t commands;             /* processed */
     uint64_t net_in, net_out;      /* bytes */
     uint64_t expired_active;       /* reclaimed by the active cycle (also in store stats) */
+    uint64_t cron_max_ns;          /* longest cron tick (background work of one loop turn) */
+    uint64_t cron_over_1ms;        /* cron ticks that took longer than 1 ms */
 } fc_core_stats;
 
 struct fc_command;
+
+#define FC_CMD_INDEX_SLOTS 256 /* open addressing over the command table; a power of two */
 
 /* One resolved [server] rename_commands entry: `cmd` answers to `name` (lower case, len bytes),
  * or to nothing at all when len is 0 (disabled); its own name is unknown either way. */
@@ -50,7 +54,9 @@ typedef struct fc_core {
     bool bg_kick;                  /* background store work was queued: run the cron soon */
     int tcp_port;                  /* the port actually bound (0 when none) */
     struct fc_backend *backend;    /* NULL: memory mode (handlers run on dbs) */
+    struct fc_nstab *ns;           /* INFO namespaces counters (memory mode only), else NULL */
     fc_rename renames[FC_CONF_MAX_RENAMES]; /* fc_command_renames_apply; nrenames 0: none */
+    uint8_t cmd_index[FC_CMD_INDEX_SLOTS]; /* fc_command_index_build: row + 1 by name hash */
     int nrenames;
     char executable[256];
     char config_file[256];
@@ -73,6 +79,10 @@ static inline int64_t fc_core_key_ttl_ms(const fc_core *core, const char *key, s
 /* Applies the TTL settings of conf ([cache] ttl and [ttl]) to the core. On -ENOMEM nothing
  * changes. */
 int fc_core_set_ttls(fc_core *core, const fc_conf *conf);
+
+/* Configures the [ttl] prefixes and [cache] namespaces of conf as namespaces of core->ns (new
+ * ones are added; none is removed). Returns 0 (also with no table: proxy mode) or -ENOMEM. */
+int fc_core_set_namespaces(fc_core *core, const fc_conf *conf);
 
 /* Links a new session (assigning its id) into the list, or unlinks it. */
 void fc_core_attach(fc_core *core, fc_session *s);

@@ -6,7 +6,8 @@
  * fc_conf_print and comparing them line by line (same table, same order), so a key added to the
  * table later is reported too, as "ignored until restart" unless it is listed in runtime_keys
  * and copied in apply(). The [ttl] section (printed last, any number of lines) is compared on
- * its own, entry by entry; all of it applies at run time.
+ * its own, entry by entry; all of it applies at run time. New [cache] namespaces and [ttl]
+ * prefixes are added to INFO namespaces; none is removed before a restart.
  */
 #include "server/reload.h"
 
@@ -29,6 +30,7 @@ static const char *const runtime_keys[] = {
     "server client_query_buffer_limit", "server proto_max_bulk_len",
     "server tcp_keepalive",      "server logfile",
     "cache ttl",                 "server requirepass",
+    "cache namespaces",
 };
 
 int fc_reload_fit_maxclients(fc_conf *c, char *err, size_t errlen)
@@ -184,6 +186,12 @@ static void apply(fc_server *srv, fc_conf *live, const fc_conf *next)
         live->nttl_prefixes = next->nttl_prefixes;
         memcpy(live->ttl_prefixes, next->ttl_prefixes, sizeof(live->ttl_prefixes));
     }
+    /* New [cache] namespaces and [ttl] prefixes become namespaces; removed ones stay counted
+     * (with their counters) until restart. */
+    if (fc_core_set_namespaces(&srv->core, next) != 0)
+        fc_log_warning("Config reload: out of memory, some namespaces not added");
+    live->nnamespaces = next->nnamespaces;
+    memcpy(live->namespaces, next->namespaces, sizeof(live->namespaces));
     live->timeout = next->timeout;
     live->client_output_buffer_limit = next->client_output_buffer_limit;
     live->tcp_keepalive = next->tcp_keepalive;

@@ -4,8 +4,10 @@
  * A key's namespace is the longest configured prefix it starts with (fc_nstab_configure: the
  * [ttl] prefixes and [cache] namespaces), else its auto-detected namespace: the key up to and
  * including its first ':' (created on first sight, at most max_auto of them; keys whose
- * auto namespace would be unprintable or past the cap are not tracked). Keys with neither are
- * not tracked. Counters are exclusive: a key counts only in its own (longest) namespace.
+ * auto namespace would be unprintable -- a byte outside 0x21..0x7e, or ',' or '=' -- longer
+ * than 128 bytes, or past the cap are not tracked). Keys with neither are not tracked.
+ * Namespaces are never removed. Counters are exclusive: a key counts only in its own (longest)
+ * namespace.
  *
  * The store calls fc_nstab_lookup on its hot paths (hits, misses, sets, evictions), so a lookup
  * costs a memchr and one hash probe when no prefix is configured. Internal to storage/ and the
@@ -30,8 +32,9 @@ typedef uint64_t fc_ns_count_fn(void *ctx, const char *prefix, size_t len);
 fc_nstab *fc_nstab_new(size_t max_auto);
 void fc_nstab_free(fc_nstab *t);
 
-/* Adds a configured namespace prefix (any bytes, not empty). Returns 0 or -ENOMEM; adding one
- * twice is a no-op. */
+/* Adds a configured namespace prefix (any bytes). Returns 0, -EINVAL when len is 0, or -ENOMEM;
+ * adding one twice is a no-op. An auto namespace of the same name becomes configured (counters
+ * kept); auto namespaces under the new prefix keep their counters but get no more keys. */
 int fc_nstab_configure(fc_nstab *t, const char *prefix, size_t len);
 
 /* The counters of key's namespace, or NULL when the key is not tracked. May create an auto

@@ -261,3 +261,11 @@ bool dt_wait_in_file(const char *path, const char *needle)
     }
     return false;
 }
+
+char *dt_reload(const fc_proc *p, const char *dir, const char *conf_text, const char *log)
+{
+    free(dt_write_file(dir, "fc.conf", conf_text));
+    cr_assert_eq(kill(p->pid, SIGHUP), 0);
+    cr_assert(dt_wait_in_file(log, "Configuration reloaded"), "no reload in the log");
+    return dt_slurp(log);
+}

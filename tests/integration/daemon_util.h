@@ -45,6 +45,10 @@ int64_t dt_now_ms(void);
 /* Polls (up to 5 s) until needle appears in the file at path (a log line, typically). */
 bool dt_wait_in_file(const char *path, const char *needle);
 
+/* Rewrites dir/fc.conf with conf_text, sends SIGHUP and waits (5 s) for "Configuration reloaded"
+ * in the log file; returns the log's text (malloc'd). Asserts. */
+char *dt_reload(const fc_proc *p, const char *dir, const char *conf_text, const char *log);
+
 /* A raw socket to the daemon (asserts it connects). */
 int dt_connect_raw(const fc_proc *p);
 

@@ -185,6 +185,67 @@ Test(test_security, requirepass_texts_match_redis)
     dt_stop_ok(&d);
 }
 
+/* Reads exactly n bytes (or fails the test). */
+static void read_exactly(int fd, char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        cr_assert(dt_wait_readable(fd, IO_MS), "timeout after %zu of %zu bytes", got, n);
+        ssize_t r = read(fd, buf + got, n - got);
+        cr_assert_gt(r, 0);
+        got += (size_t)r;
+    }
+}
+
+/* After a 40 KB SET (so the daemon's input buffer can take a whole pipeline in one read), one
+ * write pipelines GETs, a RESET (unauthenticated again) and then a 16385-byte bulk: the daemon
+ * parses pipelined frames ahead of running them (to prefetch their keys), and that must not let
+ * the last frame escape the unauthenticated bulk limit that RESET brought back. Replies and the
+ * close are compared with Redis byte for byte. */
+Test(test_security, unauthenticated_limit_after_reset_in_one_pipeline)
+{
+    fc_proc d, r;
+    dt_start(&d, (const char *const[]){"--requirepass", PW, NULL});
+    start_redis(&r, (const char *const[]){"--requirepass", PW, NULL});
+    static char setup[41000], pipe[17000];
+    size_t sn = (size_t)snprintf(setup, 200, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n%s\r\n"
+                                             "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$40000\r\n",
+                                 strlen(PW), PW);
+    memset(setup + sn, 'v', 40000);
+    memcpy(setup + sn + 40000, "\r\n", 2);
+    sn += 40002;
+    size_t n = (size_t)snprintf(pipe, 200, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
+                                           "*2\r\n$3\r\nGET\r\n$1\r\nb\r\n"
+                                           "*1\r\n$5\r\nRESET\r\n"
+                                           "*2\r\n$4\r\nECHO\r\n$16385\r\n");
+    memset(pipe + n, 'x', 16385);
+    memcpy(pipe + n + 16385, "\r\n", 2);
+    n += 16387;
+    int ports[2] = {d.port, r.port};
+    char *rep[2];
+    size_t len[2];
+    bool closed[2];
+    for (int i = 0; i < 2; i++) {
+        char ok[10];
+        int fd = fc_connect(ports[i]);
+        cr_assert(fd >= 0);
+        cr_assert_eq(fc_send_all(fd, setup, sn), 0);
+        read_exactly(fd, ok, sizeof(ok));
+        cr_assert(memcmp(ok, "+OK\r\n+OK\r\n", 10) == 0);
+        cr_assert_eq(fc_send_all(fd, pipe, n), 0);
+        rep[i] = read_until_close(fd, &len[i], &closed[i]);
+        close(fd);
+    }
+    cr_expect(len[0] == len[1] && memcmp(rep[0], rep[1], len[0]) == 0 && closed[0] == closed[1],
+              "fastcached: %.*s (closed %d)\nredis:      %.*s (closed %d)", (int)len[0], rep[0],
+              closed[0], (int)len[1], rep[1], closed[1]);
+    cr_expect(memmem(rep[0], len[0], "unauthenticated bulk length", 27) != NULL, "%.*s",
+              (int)len[0], rep[0]);
+    free(rep[0]);
+    free(rep[1]);
+    dt_stop_ok(&d);
+}
+
 /* Proxy mode: the daemon's own password, unrelated to the upstream's ([redis] password). */
 Test(test_security, requirepass_through_the_proxy)
 {

@@ -6,7 +6,6 @@
  * reporting file:line for a bad value.
  */
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,10 +178,7 @@ static void sighup_changes_prefix_ttl(bool proxy)
              "[server]\nlogfile = %s\n[cache]\nttl = 60\n[ttl]\nusers: = 500\nconfig: = 40\n"
              "fresh: = none\n",
              log);
-    free(dt_write_file(dir, "fc.conf", text));
-    cr_assert_eq(kill(d.pid, SIGHUP), 0);
-    cr_assert(dt_wait_in_file(log, "Configuration reloaded"), "no reload in the log");
-    char *l = dt_slurp(log);
+    char *l = dt_reload(&d, dir, text, log);
     cr_assert_not_null(strstr(l, "Config reload: [ttl] users: = 500"), "%s", l);
     cr_assert_not_null(strstr(l, "Config reload: [ttl] removed: session: = 1800"), "%s", l);
     cr_assert_null(strstr(l, "ignored until restart"), "%s", l);

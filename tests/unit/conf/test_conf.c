@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "tests/unit/support/conf_text.h"
 
 #define ERRLEN 512
 
@@ -98,18 +99,6 @@ static void assert_same(const fc_conf *a, const fc_conf *b, bool with_password)
         cr_assert_str_eq(a->redis_password, b->redis_password);
 }
 
-/* fc_conf_print into a heap string (caller frees). */
-static char *print_to_string(const fc_conf *c)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_not_null(f);
-    fc_conf_print(c, f);
-    fclose(f);
-    return buf;
-}
-
 /* ---- defaults -------------------------------------------------------------------------- */
 
 Test(conf, defaults)
@@ -152,14 +141,14 @@ Test(conf, names)
 Test(conf, key_table)
 {
     const char *s, *n;
-    cr_assert_eq(fc_conf_key_count(), 31);
+    cr_assert_eq(fc_conf_key_count(), 33);
     cr_assert(fc_conf_key_at(0, &s, &n));
     cr_assert_str_eq(s, "server");
     cr_assert_str_eq(n, "bind");
-    cr_assert(fc_conf_key_at(30, &s, &n));
+    cr_assert(fc_conf_key_at(32, &s, &n));
     cr_assert_str_eq(s, "redis");
     cr_assert_str_eq(n, "request_timeout_ms");
-    cr_assert_not(fc_conf_key_at(31, &s, &n));
+    cr_assert_not(fc_conf_key_at(33, &s, &n));
 }
 
 Test(conf, maxmemory_keys)
@@ -853,7 +842,7 @@ Test(conf, print_round_trip)
                   "[redis]\nhost = up.example\nport = 6390\ndb = 5\npassword = hunter2\n",
                   err);
     cr_assert_eq(rc, 0, "%s", err);
-    char *text = print_to_string(&c);
+    char *text = conf_print_string(&c);
     cr_assert_null(strstr(text, "hunter2"), "the password is never printed");
     cr_assert_not_null(strstr(text, "\npassword = ********\n"));
     cr_assert_not_null(strstr(text, "\nclient_query_buffer_limit = 3000\n"));
@@ -863,7 +852,7 @@ Test(conf, print_round_trip)
     free(text);
 
     fc_conf_defaults(&c);
-    text = print_to_string(&c);
+    text = conf_print_string(&c);
     cr_assert_not_null(strstr(text, "\nttl = none\n"));
     cr_assert_not_null(strstr(text, "\nproto_max_bulk_len = 512mb\n"));
     cr_assert_not_null(strstr(text, "\nclient_query_buffer_limit = 1gb\n"));
@@ -883,7 +872,7 @@ Test(conf, print_sizes_round_trip)
         char err[ERRLEN];
         fc_conf_defaults(&c);
         cr_assert_eq(fc_conf_set(&c, "server", "proto_max_bulk_len", sizes[i], err, ERRLEN), 0);
-        char *text = print_to_string(&c);
+        char *text = conf_print_string(&c);
         cr_assert_eq(load(&back, text, err), 0, "%s", err);
         cr_assert_eq(back.proto_max_bulk_len, c.proto_max_bulk_len, "%s", sizes[i]);
         free(text);
@@ -898,7 +887,7 @@ Test(conf, print_warns_when_a_value_cannot_read_back)
     fc_conf_defaults(&c);
     cr_assert_eq(fc_conf_set(&c, "redis", "host", "${FC_TRICKY}", err, ERRLEN), 0);
     cr_assert_str_eq(c.redis_host, "a ;b");
-    char *text = print_to_string(&c);
+    char *text = conf_print_string(&c);
     cr_assert_not_null(strstr(text, "; warning: the next value will not read back exactly\n"
                                     "host = a ;b\n"));
     int warnings = 0;
@@ -913,7 +902,7 @@ Test(conf, print_warns_when_a_value_cannot_read_back)
         strcat(list, i ? " 1111:2222:3333:4444:5555:6666:7777:8888" : "::1");
     fc_conf_defaults(&c);
     cr_assert_eq(fc_conf_set(&c, "server", "bind", list, err, ERRLEN), 0, "%s", err);
-    text = print_to_string(&c);
+    text = conf_print_string(&c);
     cr_assert_not_null(strstr(text, "; warning: the next value will not read back exactly\n"
                                     "bind = ::1 1111:"));
     free(text);
@@ -948,7 +937,7 @@ Test(conf, print_names_every_key)
 {
     fc_conf c;
     fc_conf_defaults(&c);
-    char *text = print_to_string(&c);
+    char *text = conf_print_string(&c);
     key_set ks = {.n = 0};
     cr_assert_eq(ini_parse_string(text, collect, &ks), 0);
     cr_assert_eq((size_t)ks.n, fc_conf_key_count());
@@ -1047,7 +1036,7 @@ Test(conf, test_config_output_round_trip)
     unlink(path);
     cr_assert_eq(rc, 0, "%s", err);
     cr_assert_eq(action, FC_CONF_TEST);
-    char *text = print_to_string(&c);
+    char *text = conf_print_string(&c);
     cr_assert_eq(load(&back, text, err), 0, "%s\n%s", err, text);
     assert_same(&c, &back, true);
     cr_assert_str_eq(back.redis_host, "10.9.8.7");

@@ -204,6 +204,13 @@ static const valid_case valid_cases[] = {
     {"inline then multibulk", B("ECHO \"x y\"\r\n*1\r\n$4\r\nquit\r\nget k"), 5, 2,
      {{true, 2, {B("ECHO"), B("x y")}}, {false, 1, {B("quit")}}}},
     {"double CR before LF", B("ECHO\tx\r\r\n"), 0, 1, {{true, 2, {B("ECHO"), B("x")}}}},
+    /* Frames the one-pass path takes whole (the split runs take the state machine). */
+    {"one-pass lengths", B("*3\r\n$3\r\nSET\r\n$10\r\nkey:000001\r\n$0\r\n\r\n"
+                           "*8\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n"
+                           "$1\r\nf\r\n$1\r\ng\r\n$1\r\nh\r\n*1\r\n$12\r\nPI"),
+     11, 2,
+     {{false, 3, {B("SET"), B("key:000001"), B("")}},
+      {false, 8, {B("a"), B("b"), B("c"), B("d"), B("e"), B("f"), B("g"), B("h")}}}},
 };
 
 static void check_expected(const valid_case *c, const result *r)
@@ -242,6 +249,43 @@ Test(resp_parser, valid_frames_every_split_point)
     guard_teardown();
 }
 
+/* fc_resp_peek gives exactly what fc_resp_parse gives for the frames it takes, and refuses what
+ * it must leave to the parser: partial frames, more arguments than asked for, frames over the
+ * parser's limits, inline requests, an unauthenticated parser, a parser inside a frame. */
+Test(resp_parser, peek_agrees_with_parse)
+{
+    char in[] = "*3\r\n$3\r\nSET\r\n$10\r\nkey:000001\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n";
+    size_t n = sizeof(in) - 1;
+    fc_resp_parser p;
+    fc_resp_parser_init(&p);
+    fc_span sp[4];
+    size_t argc = 99, used = 99, off = 0;
+    for (int k = 0; k < 2; k++) {
+        cr_assert(fc_resp_peek(&p, in + off, n - off, sp, 4, &argc, &used));
+        size_t pused;
+        cr_assert_eq(fc_resp_parse(&p, in + off, n - off, &pused), FC_RESP_OK);
+        cr_assert_eq(used, pused);
+        cr_assert_eq(argc, p.argc);
+        for (size_t i = 0; i < argc; i++)
+            cr_assert(sp[i].off == p.argv[i].off && sp[i].len == p.argv[i].len);
+        off += used;
+    }
+    cr_assert_eq(off, n);
+    cr_assert_not(fc_resp_peek(&p, in, n, sp, 2, &argc, &used), "3 arguments, room for 2");
+    cr_assert_not(fc_resp_peek(&p, in, 20, sp, 4, &argc, &used), "partial");
+    cr_assert_not(fc_resp_peek(&p, "PING\r\n", 6, sp, 4, &argc, &used), "inline");
+    p.max_bulk = 9;
+    cr_assert_not(fc_resp_peek(&p, in, n, sp, 4, &argc, &used), "a bulk over max_bulk");
+    p.max_bulk = FC_RESP_DEFAULT_MAX_BULK;
+    p.unauth = true;
+    cr_assert_not(fc_resp_peek(&p, in, n, sp, 4, &argc, &used), "unauthenticated");
+    p.unauth = false;
+    size_t pused;
+    cr_assert_eq(fc_resp_parse(&p, in, 20, &pused), FC_RESP_AGAIN); /* now inside a frame */
+    cr_assert_not(fc_resp_peek(&p, in, n, sp, 4, &argc, &used), "parser inside a frame");
+    fc_resp_parser_deinit(&p);
+}
+
 /* ---- Malformed inputs. ---- */
 
 typedef struct bad_case {
@@ -276,6 +320,9 @@ static const bad_case bad_cases[] = {
     {B("*1\r\n$536870913\r\n"), BULK_LEN},
     {B("*1\r\n$99999999999999999999\r\n"), BULK_LEN},
     {B("*2\r\n$4\r\nECHO\r\n$-1\r\n"), BULK_LEN},
+    {B("*1\r\n$1000000000\r\n"), BULK_LEN},
+    {B("*2\r\n$3\r\nGET\r\n$01\r\nk\r\n"), BULK_LEN},
+    {B("*1\r\n$00\r\n\r\n"), BULK_LEN},
     {B("*1\r\nX4\r\nPING\r\n"), "Protocol error: expected '$', got 'X'"},
     {B("*1\r\n\r\n"), "Protocol error: expected '$', got ' '"},
     {B("*1\r\n\n\r\n"), "Protocol error: expected '$', got ' '"},

@@ -127,6 +127,25 @@ Test(resp_writer, bulks)
     cr_assert(memcmp(out.data + out.len - 3, "z\r\n", 3) == 0);
 }
 
+/* The length is written digit by digit in place: every digit count from 1 to 6, at both ends. */
+Test(resp_writer, bulk_length_digits)
+{
+    static char src[1000000];
+    static const size_t lens[] = {1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000,
+                                  999999};
+    memset(src, 'v', sizeof(src));
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char head[16];
+        int hn = snprintf(head, sizeof(head), "$%zu\r\n", lens[i]);
+        cr_assert_eq(fc_resp_bulk(&out, src, lens[i]), 0);
+        cr_assert_eq(out.len, (size_t)hn + lens[i] + 2, "len %zu", lens[i]);
+        cr_assert(memcmp(out.data, head, (size_t)hn) == 0, "len %zu: %.*s", lens[i], hn,
+                  out.data);
+        cr_assert(memcmp(out.data + out.len - 3, "v\r\n", 3) == 0, "len %zu", lens[i]);
+        out.len = 0;
+    }
+}
+
 Test(resp_writer, nulls_and_aggregates)
 {
     cr_assert_eq(fc_resp_null(&out, 2), 0);

@@ -66,6 +66,34 @@ Test(commands, table_is_sorted_and_lookup_is_case_insensitive)
     cr_assert_null(fc_command_lookup("gett", 4));
 }
 
+/* The dispatch index finds exactly what the binary search finds, for every case mix, and nothing
+ * for near misses: a prefix, a longer word, an embedded NUL, bytes that fold to letters only
+ * under a locale. */
+Test(commands, index_finds_what_lookup_finds)
+{
+    size_t n;
+    const fc_command *t = fc_command_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        char up[64];
+        size_t len = strlen(t[i].name);
+        cr_assert_lt(len, sizeof(up));
+        for (size_t j = 0; j < len; j++)
+            up[j] = (char)(j % 2 ? t[i].name[j] - 32 : t[i].name[j]);
+        cr_assert_eq(fc_command_find(&core, t[i].name, len), &t[i], "%s", t[i].name);
+        cr_assert_eq(fc_command_find(&core, up, len), &t[i], "%.*s", (int)len, up);
+        cr_assert_null(fc_command_find(&core, t[i].name, len - 1), "%s", t[i].name);
+    }
+    static const char *const misses[] = {"gett", "ge", "", "g\0t", "get\0", "set ", "\xc7\xc5\xd4",
+                                         "incrbyfloatx", "pexpiretimexxxxxxxxxx"};
+    static const size_t lens[] = {4, 2, 0, 3, 4, 4, 3, 12, 21};
+    for (size_t i = 0; i < sizeof(misses) / sizeof(misses[0]); i++) {
+        cr_assert_null(fc_command_find(&core, misses[i], lens[i]), "miss %zu", i);
+        cr_assert_null(fc_command_lookup(misses[i], lens[i]), "miss %zu", i);
+    }
+    cr_assert_eq(fc_command_find(&core, "GeT", 3), fc_command_lookup("get", 3));
+    cr_assert_eq(fc_command_find(&core, "INCRBYFLOAT", 11), fc_command_lookup("incrbyfloat", 11));
+}
+
 Test(commands, unknown_command_text_is_redis_exact)
 {
     cr_assert_str_eq(RUN(0, "FOO", "a", "b"),
@@ -90,6 +118,27 @@ Test(commands, ttl_follows_the_injected_clock)
     cr_assert_str_eq(RUN(2499, "pttl", "k"), ":1\r\n");
     cr_assert_str_eq(RUN(2500, "get", "k"), "$-1\r\n");    /* expired exactly at its time */
     cr_assert_str_eq(RUN(2500, "ttl", "k"), ":-2\r\n");
+}
+
+/* A plain SET does no lookup of its own (fc_store_set finds the key): over an expired key it
+ * still counts one expiry, no hit or miss, and KEEPTTL does not keep the dead key's TTL. */
+Test(commands, set_over_an_expired_key)
+{
+    const fc_store_stats *st = fc_store_get_stats(core.dbs[0]);
+    cr_assert_str_eq(RUN(1000, "set", "k", "v", "px", "100"), "+OK\r\n");
+    cr_assert_str_eq(RUN(1000, "set", "j", "v", "px", "100"), "+OK\r\n");
+    cr_assert_str_eq(RUN(2000, "set", "k", "w"), "+OK\r\n");
+    cr_assert_eq(st->expired, 1);
+    cr_assert_eq(st->hits + st->misses, 0);
+    cr_assert_str_eq(RUN(2000, "set", "j", "w", "keepttl"), "+OK\r\n");
+    cr_assert_eq(st->expired, 2);
+    cr_assert_str_eq(RUN(2000, "pttl", "j"), ":-1\r\n");
+    cr_assert_str_eq(RUN(2000, "get", "k"), "$1\r\nw\r\n");
+    cr_assert_str_eq(RUN(2000, "set", "k", "x", "px", "10"), "+OK\r\n");
+    cr_assert_str_eq(RUN(3000, "set", "k", "y", "nx"), "+OK\r\n"); /* expired: NX writes */
+    cr_assert_str_eq(RUN(3000, "set", "k", "z", "nx"), "$-1\r\n");
+    cr_assert_str_eq(RUN(3000, "set", "k", "a", "xx", "get"), "$1\r\ny\r\n");
+    cr_assert_eq(st->expired, 3);
 }
 
 Test(commands, default_ttl_applies_to_writes_without_expiry)

@@ -1,0 +1,31 @@
+/*
+ * prefetch — memory hints for a batch of keyspace lookups.
+ *
+ * With a keyspace much larger than the CPU caches, a lookup is two cache misses in a row: the
+ * bucket slot, then the first entry of its chain. A pipelined batch knows its keys before it
+ * runs any of them, so the server issues every bucket's prefetch, then every first entry's,
+ * and only then runs the commands: the misses of the batch overlap instead of following one
+ * another (bench/loadgen, 1M keys, -P 16: about a third of the server's CPU per GET or SET).
+ *
+ *   keys k1..kn ──prefetch_bucket──► h1..hn ──prefetch_entry──► (run GET k1 … GET kn)
+ *
+ * Hints only: nothing is read that a lookup would not read, nothing is written, and a wrong or
+ * stale hint (another database, a rehash in between) costs a wasted prefetch and no more. A
+ * keyspace implementation without buckets may make both functions no-ops.
+ */
+#ifndef FC_STORAGE_PREFETCH_H
+#define FC_STORAGE_PREFETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/store.h"
+
+/* Hashes key as the store does, prefetches its bucket slot, and returns the hash for
+ * fc_store_prefetch_entry. */
+uint64_t fc_store_prefetch_bucket(const fc_store *s, const char *key, size_t klen);
+
+/* Prefetches the first entry of the bucket of hash h (best after its bucket's prefetch landed). */
+void fc_store_prefetch_entry(const fc_store *s, uint64_t h);
+
+#endif

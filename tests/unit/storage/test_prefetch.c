@@ -1,0 +1,39 @@
+/*
+ * Unit tests for storage/prefetch.c: the hints read only what a lookup reads, so they are safe on
+ * an empty store, on empty buckets and in the middle of an incremental rehash, and the hash they
+ * hand to the second stage is the store's own (the same key always gives the same value).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "storage/prefetch.h"
+
+#define NOW 1000
+
+TestSuite(prefetch);
+
+Test(prefetch, safe_on_empty_and_growing_stores)
+{
+    fc_store *s = fc_store_new(7);
+    cr_assert_not_null(s);
+    uint64_t h0 = fc_store_prefetch_bucket(s, "k", 1);
+    fc_store_prefetch_entry(s, h0); /* no table yet */
+    cr_assert_eq(fc_store_prefetch_bucket(s, "k", 1), h0);
+    char key[32];
+    for (int i = 0; i < 5000; i++) { /* several resizes, hinted between every write */
+        int n = snprintf(key, sizeof(key), "key:%d", i);
+        uint64_t h = fc_store_prefetch_bucket(s, key, (size_t)n);
+        fc_store_prefetch_entry(s, h);
+        fc_store_prefetch_entry(s, h + 1); /* any hash: a bucket that may be empty */
+        cr_assert_eq(fc_store_set(s, key, (size_t)n, "v", 1, FC_NO_EXPIRE, false, NOW), 0);
+    }
+    for (int i = 0; i < 5000; i++) {
+        int n = snprintf(key, sizeof(key), "key:%d", i);
+        fc_store_prefetch_entry(s, fc_store_prefetch_bucket(s, key, (size_t)n));
+        fc_entry_view e;
+        cr_assert(fc_store_get(s, key, (size_t)n, NOW, 0, &e), "%s", key);
+    }
+    cr_assert_eq(fc_store_prefetch_bucket(s, "k", 1), h0, "the store's hash key never changes");
+    fc_store_free(s);
+}
