@@ -132,22 +132,6 @@ static void close_idle_clients(fc_server *srv, int64_t now_ms)
     }
 }
 
-/*
- * The active cycle frees entries one at a time. glibc keeps small freed chunks unmerged in its
- * fastbins and merges all of them at the next allocation of >= 1 KiB (malloc_consolidate), so
- * after a mass expiry the first such allocation, here or in a command, stalls the loop for
- * O(keys expired): 125 ms after 1M keys expired together (bench/latency.py), typically inside
- * the calloc of the table shrink that follows. One 4 KiB malloc/free after each step makes glibc
- * merge only what that step freed (storage/store.c does the same after its lazy-free steps).
- */
-static void merge_freed_chunks(void)
-{
-#ifdef __GLIBC__
-    void *volatile chunk = malloc(4096);
-    free(chunk);
-#endif
-}
-
 /* Active expiry and rehashing within the time budget. Returns true if work was left over. */
 static bool background_work(fc_server *srv, int64_t now_ms)
 {
@@ -161,10 +145,8 @@ static bool background_work(fc_server *srv, int64_t now_ms)
         bool rehashing = false;
         if (fc_store_volatile_size(db) > 0)
             expired = fc_store_expire_cycle(db, now_ms, EXPIRE_STEP);
-        if (expired > 0)
-            merge_freed_chunks();
         rehashing = fc_store_rehash_step(db, REHASH_STEP);
-        bool reclaiming = fc_store_reclaim_step(db, RECLAIM_STEP); /* a flush's lazy free */
+        bool reclaiming = fc_store_reclaim_step(db, RECLAIM_STEP); /* lazy free, INVALIDATE jobs */
         srv->core.stats.expired_active += expired;
         /* Stay on a db while it yields expired keys, rehashes or frees; else move on. */
         if (expired * 4 < EXPIRE_STEP && !rehashing && !reclaiming) {

@@ -230,6 +230,19 @@ fc_entry **fc_kt_find(fc_ktrie *t, const char *key, size_t klen, uint64_t h, fc_
     }
 }
 
+const fc_kleaf *fc_kt_leaf_of(const fc_ktrie *t, const char *key, size_t klen)
+{
+    const fc_knode *n = t->root;
+    for (;;) {
+        if (klen < n->depth)
+            return NULL;
+        const fc_kbase *c = n->child[slot_of(key, klen, n->depth)];
+        if (!c || c->leaf)
+            return (const fc_kleaf *)c;
+        n = (const fc_knode *)c;
+    }
+}
+
 fc_kbase *fc_kt_prefix(fc_ktrie *t, const char *p, size_t plen, fc_kleaf **partial)
 {
     fc_knode *n = t->root;

@@ -86,6 +86,9 @@ uint64_t fc_kt_hash(const fc_ktrie *t, const char *key, size_t klen);
 /* The link holding key, or NULL; *leaf gets its leaf when found. */
 fc_entry **fc_kt_find(fc_ktrie *t, const char *key, size_t klen, uint64_t h, fc_kleaf **leaf);
 
+/* The leaf a lookup of key would search, or NULL (no hashing, no dict access). */
+const fc_kleaf *fc_kt_leaf_of(const fc_ktrie *t, const char *key, size_t klen);
+
 /* Adds e (whose key must be absent) with hash h; may split a compressed path or burst a leaf.
  * Returns the leaf now holding e, or NULL on out-of-memory (nothing changed). */
 fc_kleaf *fc_kt_insert(fc_ktrie *t, fc_entry *e, uint64_t h);

@@ -1,8 +1,6 @@
 /*
- * prefetch — memory hints for a batch of keyspace lookups (see prefetch.h).
- *
- * Only the main table is hinted: during an incremental rehash a key may live in the other one,
- * and then its lookup simply misses as it would have without the hint.
+ * prefetch — memory hints for a batch of keyspace lookups (see prefetch.h). The token is the
+ * address of the bucket slot in the key's leaf table.
  */
 #include "storage/prefetch.h"
 
@@ -10,19 +8,21 @@
 
 uint64_t fc_store_prefetch_bucket(const fc_store *s, const char *key, size_t klen)
 {
-    uint64_t h = fc_dict_hash(&s->d, key, klen);
-    const fc_table *t = &s->d.t[0];
-    if (t->size)
-        __builtin_prefetch(&t->b[h & (t->size - 1)]);
-    return h;
+    const fc_kleaf *l = fc_kt_leaf_of(&s->kt, key, klen);
+    if (!l || l->d.t[0].size == 0)
+        return 0;
+    uint64_t h = fc_kt_hash(&s->kt, key, klen);
+    fc_entry *const *slot = &l->d.t[0].b[h & (l->d.t[0].size - 1)];
+    __builtin_prefetch(slot);
+    return (uint64_t)(uintptr_t)slot;
 }
 
-void fc_store_prefetch_entry(const fc_store *s, uint64_t h)
+void fc_store_prefetch_entry(const fc_store *s, uint64_t token)
 {
-    const fc_table *t = &s->d.t[0];
-    if (!t->size)
+    (void)s;
+    if (!token)
         return;
-    const fc_entry *e = t->b[h & (t->size - 1)];
+    const fc_entry *e = *(fc_entry *const *)(uintptr_t)token;
     if (e)
         __builtin_prefetch(e);
 }

@@ -10,8 +10,7 @@
  *   keys k1..kn ──prefetch_bucket──► h1..hn ──prefetch_entry──► (run GET k1 … GET kn)
  *
  * Hints only: nothing is read that a lookup would not read, nothing is written, and a wrong or
- * stale hint (another database, a rehash in between) costs a wasted prefetch and no more. A
- * keyspace implementation without buckets may make both functions no-ops.
+ * stale hint (another database) costs a wasted prefetch and no more.
  */
 #ifndef FC_STORAGE_PREFETCH_H
 #define FC_STORAGE_PREFETCH_H
@@ -21,11 +20,12 @@
 
 #include "storage/store.h"
 
-/* Hashes key as the store does, prefetches its bucket slot, and returns the hash for
- * fc_store_prefetch_entry. */
+/* Finds key's leaf in the trie (its nodes are few and stay cached), hashes the key, prefetches
+ * its bucket slot, and returns a token for fc_store_prefetch_entry (0: nothing to hint). A token
+ * is valid until the next call that mutates the store. */
 uint64_t fc_store_prefetch_bucket(const fc_store *s, const char *key, size_t klen);
 
-/* Prefetches the first entry of the bucket of hash h (best after its bucket's prefetch landed). */
-void fc_store_prefetch_entry(const fc_store *s, uint64_t h);
+/* Prefetches the first entry of the token's bucket (best after the bucket's prefetch landed). */
+void fc_store_prefetch_entry(const fc_store *s, uint64_t token);
 
 #endif
