@@ -358,7 +358,7 @@ static void process_input(fc_client *c)
 {
     size_t off = 0;
     int64_t now = fc_time_ms();
-    hint_window w; /* ~1 KB: only its counters are set here (zeroing it cost 300 Ir/request) */
+    hint_window w; /* ~1 KB: only its counters are set (zeroing it: ~120 Ir/request at -P 1) */
     w.n = w.next = w.end = 0;
     c->in_process = true;
     c->sess.last_ms = now;
