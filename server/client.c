@@ -358,7 +358,8 @@ static void process_input(fc_client *c)
 {
     size_t off = 0;
     int64_t now = fc_time_ms();
-    hint_window w = {.end = 0};
+    hint_window w; /* ~1 KB: only its counters are set (zeroing it: ~120 Ir/request at -P 1) */
+    w.n = w.next = w.end = 0;
     c->in_process = true;
     c->sess.last_ms = now;
     while (off < c->in.len && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)) {
