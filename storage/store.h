@@ -100,8 +100,8 @@ size_t fc_store_size(const fc_store *s);
 size_t fc_store_volatile_size(const fc_store *s);
 
 /* Bytes of memory the store holds as the allocator sees them: each entry's usable size plus the
- * allocator's 8-byte chunk header, the bucket tables, the store itself, and what a flush detached
- * that fc_store_reclaim_step has not freed yet. */
+ * allocator's 8-byte chunk header, the trie's nodes, leaves and tables, the store itself, and
+ * what a flush or INVALIDATE detached that fc_store_reclaim_step has not freed yet. */
 size_t fc_store_bytes(const fc_store *s);
 
 /* Chooses the eviction policy (default FC_EVICT_NOEVICTION). With an LRU or LFU policy every
@@ -124,23 +124,24 @@ void fc_store_set_evict_samples(fc_store *s, unsigned n);
 bool fc_store_evict(fc_store *s, int64_t now_ms);
 
 /*
- * Removes every key in O(1): the tables (and any rehash in progress) are detached whole onto the
- * store's reclaim list and fresh empty tables take their place, so every later call sees an empty
- * store at once. The detached entries are freed by fc_store_reclaim_step (the server's cron) or
- * fc_store_free; until then fc_store_bytes still counts them, as Redis's used_memory counts what
- * its lazyfree thread has not freed yet. (If the list node cannot be allocated, that table is
- * freed synchronously instead.)
+ * Removes every key in O(1): the whole key trie is detached onto the store's reclaim stack and a
+ * fresh empty root takes its place, so every later call sees an empty store at once. The detached
+ * entries are freed by fc_store_reclaim_step (the server's cron) or fc_store_free; until then
+ * fc_store_bytes still counts them, as Redis's used_memory counts what its lazyfree thread has not
+ * freed yet. (Without memory for a new root or a stack node, they are freed at once instead.)
  */
 void fc_store_flush(fc_store *s);
 
 /*
- * Frees memory detached by fc_store_flush, at most max_work units of work (one unit per entry
- * freed and per empty bucket passed; freeing a drained table array and its node is free of
- * charge). Returns true while detached memory remains; with max_work 0 it only reports that.
+ * Background work, at most about max_work units (one per entry freed or examined, per empty
+ * bucket passed and per trie node taken apart): first the background INVALIDATE glob jobs, then
+ * the memory FLUSH and INVALIDATE detached (newest first), finishing the counts of deferred
+ * INVALIDATEs, whose done callbacks run from here. Returns true while work remains; with
+ * max_work 0 it only reports that.
  */
 bool fc_store_reclaim_step(fc_store *s, size_t max_work);
 
-/* True while fc_store_flush's detached memory is not all freed yet. */
+/* True while detached memory or a background INVALIDATE remains. */
 bool fc_store_reclaim_pending(const fc_store *s);
 
 /* Scan callback: a live key and its entry, borrowed for the duration of the call. The callback
@@ -150,8 +151,9 @@ typedef void fc_store_scan_fn(void *ctx, const fc_entry_view *e);
 /*
  * One step of a cursor scan with Redis's guarantees: start with cursor 0, call until it returns 0;
  * every key present for the whole scan is visited at least once (keys may repeat), even while
- * the table grows, shrinks or rehashes between calls. Each call visits at least one bucket and
- * returns the next cursor. Expired keys are not visited.
+ * leaves grow, shrink, burst or go between calls. Each call visits at least one bucket of one
+ * leaf and returns the next cursor. Expired keys are not visited. (A burst shows the keys it
+ * moves again, so under inserts that keep bursting leaves ahead of it a scan takes longer.)
  */
 uint64_t fc_store_scan(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_scan_fn *fn,
                        void *ctx);
@@ -185,8 +187,8 @@ bool fc_store_invalidate_start(fc_store *s, const char *pat, size_t plen, int64_
  * repeatedly with a clock check in between. */
 size_t fc_store_expire_cycle(fc_store *s, int64_t now_ms, size_t max_work);
 
-/* Incremental-rehash step budget for idle time: does up to n bucket moves if rehashing.
- * Returns true if a rehash is still in progress. */
+/* Kept for the server's cron: leaf tables resize at once (at most FC_KT_BURST entries), so there
+ * is never a rehash in progress; always returns false. */
 bool fc_store_rehash_step(fc_store *s, size_t n);
 
 const fc_store_stats *fc_store_get_stats(const fc_store *s);
