@@ -246,8 +246,7 @@ void cmd_select(fc_cmd_ctx *c)
 
 bool fc_flush_args_valid(const fc_cmd_ctx *c)
 {
-    return c->argc == 1 ||
-           (c->argc == 2 && (fc_arg_is(c, 1, "sync") || fc_arg_is(c, 1, "async")));
+    return c->argc == 1 || (c->argc == 2 && (fc_arg_is(c, 1, "sync") || fc_arg_is(c, 1, "async")));
 }
 
 static bool flush_args_ok(fc_cmd_ctx *c)
@@ -311,8 +310,8 @@ void cmd_invalidate(fc_cmd_ctx *c)
         fc_resp_int(c->out, (int64_t)n);
         return;
     }
-    if (fc_store_invalidate_start(db, c->argv[1].p, c->argv[1].len, c->now_ms, invalidate_done,
-                                  w, &n)) {
+    if (fc_store_invalidate_start(db, c->argv[1].p, c->argv[1].len, c->now_ms, invalidate_done, w,
+                                  &n)) {
         free(w);
         fc_resp_int(c->out, (int64_t)n);
         return;

@@ -34,7 +34,7 @@ static size_t reap_leaf(fc_store *s, fc_kleaf *l, int64_t now_ms, size_t *work, 
     }
     if (s->expire_pos < size)
         return deleted; /* no tidy mid-pass: a shrink would move entries behind the cursor */
-    fc_kt_pass_end(l); /* a no-op when a shrink cancelled the pass */
+    fc_kt_pass_end(l);  /* a no-op when a shrink cancelled the pass */
     next_leaf(s, l);
     fc_kt_tidy(&s->kt, l); /* may free l */
     return deleted;

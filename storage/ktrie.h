@@ -68,8 +68,8 @@ typedef struct fc_knode {
 typedef struct fc_ktrie {
     fc_knode *root;
     uint64_t seed, k0, k1; /* seed of every leaf dict, and the hash key it derives */
-    fc_kleaf **vec; /* leaves by ascending id; NULL = hole */
-    uint64_t *ids;  /* ids[i]: the id of vec[i] (kept for holes, for binary search) */
+    fc_kleaf **vec;        /* leaves by ascending id; NULL = hole */
+    uint64_t *ids;         /* ids[i]: the id of vec[i] (kept for holes, for binary search) */
     size_t vlen, vcap, vholes;
     uint64_t next_id;
     size_t meta_bytes; /* allocator bytes of nodes, paths, leaves and tables, detached included */

@@ -145,7 +145,7 @@ static void step_leaf(fc_store *s, size_t *budget)
     fc_reclaim *r = s->reclaim;
     fc_kleaf *l = (fc_kleaf *)r->x;
     size_t s0 = l->d.t[0].size, total = s0 + l->d.t[1].size;
-    while (r->pos < total && *budget > 0) {
+    while (r->pos<total && * budget> 0) {
         fc_entry **head = r->pos < s0 ? &l->d.t[0].b[r->pos] : &l->d.t[1].b[r->pos - s0];
         if (free_chain(s, head, r->job, budget))
             r->pos++;
@@ -336,8 +336,8 @@ static void glob_bucket(void *arg, fc_entry **link)
         fc_entry *e = *link;
         bool expired = fc_entry_is_expired(e, w->j->at);
         w->work++;
-        if (!expired && !fc_glob_match(w->j->pat, w->j->plen, fc_entry_key(e),
-                                       fc_entry_klen(e), false)) {
+        if (!expired &&
+            !fc_glob_match(w->j->pat, w->j->plen, fc_entry_key(e), fc_entry_klen(e), false)) {
             link = &e->next;
             continue;
         }

@@ -133,8 +133,8 @@ static bool points_into(const fc_entry *e, const char *p)
  * keeps its value when it survives and starts at FC_NO_EXPIRE when added. Returns the entry or
  * NULL on out-of-memory (nothing changed).
  */
-static fc_entry *reshape(fc_store *s, fc_kleaf *leaf, fc_entry **link, bool has_exp,
-                         size_t vlen, const char *val, size_t slack)
+static fc_entry *reshape(fc_store *s, fc_kleaf *leaf, fc_entry **link, bool has_exp, size_t vlen,
+                         const char *val, size_t slack)
 {
     fc_entry *e = *link;
     size_t klen = fc_entry_klen(e), ovlen = fc_entry_vlen(e);
@@ -161,8 +161,8 @@ static fc_entry *reshape(fc_store *s, fc_kleaf *leaf, fc_entry **link, bool has_
         fc_store_account_add(s, e);
         return e;
     }
-    fc_entry *ne = entry_create(s, fc_entry_key(e), klen, val, vlen,
-                                has_exp ? exp : FC_NO_EXPIRE, has_exp, slack);
+    fc_entry *ne = entry_create(s, fc_entry_key(e), klen, val, vlen, has_exp ? exp : FC_NO_EXPIRE,
+                                has_exp, slack);
     if (!ne) {
         if (!has_exp && exp != FC_NO_EXPIRE) /* undo: the entry keeps its expiry */
             fc_kt_expire_changed(&s->kt, leaf, FC_NO_EXPIRE, exp);

@@ -115,6 +115,49 @@ Test(namespaces, configured_and_auto_counters)
     cleanup(dir, conf, NULL);
 }
 
+/* INVALIDATE attributes removed keys to their own namespaces, whether the prefix detaches a
+ * subtree, ends inside a leaf, or is a general glob; evictions count per namespace too. */
+Test(namespaces, invalidations_and_evictions)
+{
+    static fc_proc d;
+    char *dir, *conf = start_with(&d, &dir,
+                                  "[cache]\nnamespaces = users:admin:\nmaxmemory = 2mb\n"
+                                  "maxmemory_policy = allkeys-random\n",
+                                  NULL, 0);
+    redisContext *c = dt_connect(&d);
+    for (int i = 0; i < 3000; i++)
+        freeReplyObject(dt_cmd(c, "SET users:%d x", i));
+    for (int i = 0; i < 5; i++)
+        freeReplyObject(dt_cmd(c, "SET users:admin:%d x", i));
+    for (int i = 0; i < 10; i++)
+        freeReplyObject(dt_cmd(c, "SET tmp:%d:x y", i));
+    cr_assert_eq(dt_int(c, "INVALIDATE users:*"), 3005);
+    cr_assert_eq(dt_int(c, "INVALIDATE tmp:*:x"), 10);
+    char *s = info(c, "namespaces");
+    cr_assert_not_null(
+        strstr(s, "ns_users%3A:keys=0,hits=0,misses=0,sets=3000,invalidations=3000,"), "%s", s);
+    cr_assert_not_null(
+        strstr(s, "ns_users%3Aadmin%3A:keys=0,hits=0,misses=0,sets=5,invalidations=5,"), "%s", s);
+    cr_assert_not_null(strstr(s, "ns_tmp%3A:keys=0,hits=0,misses=0,sets=10,invalidations=10,"),
+                       "%s", s);
+    free(s);
+    /* 4 MB of 1 KiB values into 2 MB: evictions, all in big: */
+    for (int i = 0; i < 4000; i++)
+        freeReplyObject(dt_cmd(c, "SET big:%d %b", i, (char[1024]){0}, (size_t)1024));
+    long long evicted = 4000 - dt_int(c, "DBSIZE");
+    cr_assert_gt(evicted, 1000);
+    s = info(c, "namespaces");
+    char want[96];
+    snprintf(want, sizeof(want), "invalidations=0,evictions=%lld\r\n", evicted);
+    const char *line = strstr(s, "ns_big%3A:");
+    cr_assert_not_null(line, "%s", s);
+    cr_assert_not_null(strstr(line, want), "%s", s);
+    free(s);
+    redisFree(c);
+    dt_stop_ok(&d);
+    cleanup(dir, conf, NULL);
+}
+
 Test(namespaces, section_only_when_asked)
 {
     static fc_proc d;
