@@ -369,6 +369,10 @@ void fc_server_stop(fc_server *srv)
         close_if_open((uv_handle_t *)&srv->unix_listener);
     for (fc_session *s = srv->core.sessions; s; s = s->next)
         fc_client_stop_reading(FC_CLIENT_OF(s));
+    /* Background INVALIDATEs finish now, so their replies are among those the drain sends. */
+    for (int i = 0; srv->core.backend == NULL && i < srv->core.ndb; i++)
+        while (fc_store_reclaim_step(srv->core.dbs[i], 1u << 16))
+            ;
     uv_update_time(srv->loop);
     srv->drain_deadline = uv_now(srv->loop) + SHUTDOWN_GRACE_MS;
     uv_timer_start(&srv->drain, on_drain, 0, DRAIN_POLL_MS);

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -101,4 +102,30 @@ Test(invalidate_bg, client_gone_before_the_reply)
     dt_expect(c, "PONG", "PING");
     redisFree(c);
     dt_stop_ok(&d);
+}
+
+/* Regression: a SIGTERM (or SHUTDOWN) while a background INVALIDATE was pending closed the
+ * client without its reply; the stop now finishes background work before the drain. */
+Test(invalidate_bg, sigterm_delivers_a_pending_reply)
+{
+    dt_start(&d, NULL);
+    redisContext *c = dt_connect(&d);
+    load(c, "s:%d:a", 100000, 0);
+    load(c, "s:%d:b", 100000, 0);
+    int fd = dt_connect_raw(&d);
+    static const char req[] = "*2\r\n$10\r\nINVALIDATE\r\n$5\r\ns:*:b\r\n";
+    cr_assert_eq(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+    bool started = false; /* CLIENT LIST names the last command a client ran */
+    for (int i = 0; i < 2000 && !started; i++) {
+        redisReply *r = dt_cmd(c, "CLIENT LIST");
+        started = r->type == REDIS_REPLY_STRING && strstr(r->str, "cmd=invalidate");
+        freeReplyObject(r);
+    }
+    cr_assert(started);
+    cr_assert_eq(kill(d.pid, SIGTERM), 0);
+    dt_expect_raw(fd, ":100000\r\n");
+    cr_assert(dt_wait_eof(fd, 5000));
+    close(fd);
+    redisFree(c);
+    cr_assert_eq(dt_wait_exit(&d, 5000), 0);
 }
