@@ -327,7 +327,7 @@ static void each_entry(fc_dict *d, void (*fn)(void *, fc_entry *), void *ctx)
 
 typedef struct burst_ctx {
     const char *first;
-    size_t flen, from, lcp;
+    size_t from, lcp;
     size_t per_slot[FC_KT_SLOTS];
     fc_knode *m;
     fc_ktrie *t;
@@ -384,7 +384,7 @@ static void burst(fc_ktrie *t, fc_kleaf *l)
     for (size_t i = 0; !any && i < l->d.t[0].size; i++)
         any = l->d.t[0].b[i];
     b.first = fc_entry_key(any);
-    b.flen = b.lcp = fc_entry_klen(any);
+    b.lcp = fc_entry_klen(any);
     each_entry(&l->d, burst_measure, &b);
     each_entry(&l->d, burst_count, &b);
     fc_knode *m = node_new(t, b.first, b.lcp);
