@@ -153,20 +153,29 @@ def trigger(kind, srv, conn, n, deadline):
     return 0.0, ""
 
 
-def scan_unlink(conn, pattern):
+def scan_unlink_stats(conn, pattern):
     """What a Redis user does instead of INVALIDATE: SCAN MATCH COUNT 1000 + UNLINK until the
-    cursor returns to 0. Returns a detail text (keys deleted, steps, slowest step)."""
-    cursor, deleted, steps, slowest = b"0", 0, 0, 0.0
+    cursor returns to 0. Returns dict(deleted, steps, slowest: the longest SCAN + its UNLINK in
+    seconds, rtt: the sum of all round trips in seconds)."""
+    cursor, st = b"0", dict(deleted=0, steps=0, slowest=0.0, rtt=0.0)
     while True:
         s0 = time.perf_counter()
         cursor, keys = conn.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
         if keys:
-            deleted += conn.call("UNLINK", *keys)
-        slowest = max(slowest, time.perf_counter() - s0)
-        steps += 1
+            st["deleted"] += conn.call("UNLINK", *keys)
+        step = time.perf_counter() - s0
+        st["slowest"] = max(st["slowest"], step)
+        st["rtt"] += step
+        st["steps"] += 1
         if cursor == b"0":
-            break
-    return "%d deleted, %d steps, slowest %.2f ms" % (deleted, steps, slowest * 1e3)
+            return st
+
+
+def scan_unlink(conn, pattern):
+    """scan_unlink_stats as a detail text (keys deleted, steps, slowest step)."""
+    st = scan_unlink_stats(conn, pattern)
+    return "%d deleted, %d steps, slowest %.2f ms" % (st["deleted"], st["steps"],
+                                                      st["slowest"] * 1e3)
 
 
 def wait_expired(conn, n, limit=60.0):
