@@ -7,7 +7,8 @@
  * examined from its first bucket to its last without shrinking meanwhile gets an exact bound
  * (fc_kt_pass_end), which lets prefix INVALIDATE report counts at once (reclaim.c). A leaf that
  * shrinks mid-pass (a client's DEL) may have keys skipped, and keeps its old, lower bound; the
- * next pass catches them. The cycle itself tidies a leaf only at the end of its pass. A call
+ * next pass catches them. The cycle itself tidies a leaf only at the end of its pass, or when
+ * the pass emptied it (then it is freed at once: no empty leaf stays attached). A call
  * that freed entries lets glibc merge them at once (fc_store_consolidate_freed): after a mass
  * expiry, merging all of them at the next large malloc stalled the loop for 2.8 s at 10M keys.
  */
@@ -32,9 +33,12 @@ static size_t reap_leaf(fc_store *s, fc_kleaf *l, int64_t now_ms, size_t *work, 
             fc_kt_pass_note(l, fc_entry_expire(e));
         (*work)++;
     }
-    if (s->expire_pos < size)
-        return deleted; /* no tidy mid-pass: a shrink would move entries behind the cursor */
-    fc_kt_pass_end(l);  /* a no-op when a shrink cancelled the pass */
+    /* No tidy mid-pass (a shrink would move entries behind the cursor) unless the leaf is
+     * empty: then the pass is over. An empty leaf left attached would stay (no cycle runs while
+     * no key has a TTL), and a sibling's delete or detach would free its parent under it. */
+    if (s->expire_pos < size && l->d.count > 0)
+        return deleted;
+    fc_kt_pass_end(l); /* a no-op when a shrink cancelled the pass */
     next_leaf(s, l);
     fc_kt_tidy(&s->kt, l); /* may free l */
     return deleted;

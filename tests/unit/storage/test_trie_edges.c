@@ -1,0 +1,94 @@
+/*
+ * Regression tests for edge cases of the key trie found by tests/fuzz/fuzz_store.c and review:
+ * leaves emptied by an unfinished active-expiry pass, bounded reclaim steps, and the memory
+ * accounting returning to the empty store's. Keys are chosen by their bucket (the trie's hash
+ * through storage/store_internal.h) so each case is deterministic.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "storage/store_internal.h"
+
+#define NOW 1000000
+
+static fc_store *s;
+static size_t baseline;
+
+static void setup(void)
+{
+    s = fc_store_new(5);
+    cr_assert_not_null(s);
+    baseline = fc_store_bytes(s);
+}
+
+static void teardown(void)
+{
+    fc_store_free(s);
+}
+
+TestSuite(trie_edges, .init = setup, .fini = teardown);
+
+/* Writes into k a key "<prefix><i>" whose bucket in a 4-bucket leaf table is 0. */
+static size_t key_in_bucket0(char *k, size_t cap, const char *prefix)
+{
+    for (unsigned i = 0;; i++) {
+        int len = snprintf(k, cap, "%s%u", prefix, i);
+        if ((fc_kt_hash(&s->kt, k, (size_t)len) & 3) == 0)
+            return (size_t)len;
+    }
+}
+
+static void reclaim_all(void)
+{
+    while (fc_store_reclaim_step(s, 64))
+        ;
+}
+
+static void count_visit(void *ctx, const fc_entry_view *e)
+{
+    (void)e;
+    (*(size_t *)ctx)++;
+}
+
+/* The pass reaps the leaf's only key in its first bucket and stops (budget 1): the leaf, now
+ * empty, must go at once, since no expiry cycle runs again while no key has a TTL. */
+Test(trie_edges, leaf_emptied_mid_expiry_pass_is_freed)
+{
+    char k[32];
+    size_t kl = key_in_bucket0(k, sizeof(k), "k");
+    cr_assert_eq(fc_store_set(s, k, kl, "v", 1, NOW + 10, false, NOW), 0);
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 100, 1), 1);
+    cr_assert_eq(fc_store_size(s), 0);
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 100, 100), 0);
+    cr_assert_eq(fc_store_bytes(s), baseline, "bytes %zu, empty store %zu", fc_store_bytes(s),
+                 baseline);
+}
+
+/* Same, under a node: a sibling's detach then empties the node. The node must not be freed
+ * while the emptied leaf still points to it (use-after-free in every later cursor walk, and the
+ * leaf was lost to every teardown). */
+Test(trie_edges, node_emptied_beside_a_leaf_emptied_mid_pass)
+{
+    char k[32];
+    size_t kl = key_in_bucket0(k, sizeof(k), "pB");
+    cr_assert_eq(fc_store_set(s, k, kl, "v", 1, NOW + 10, false, NOW), 0);
+    for (size_t i = 0; i < FC_KT_BURST; i++) { /* the last insert bursts "p" into a node */
+        char a[32];
+        int len = snprintf(a, sizeof(a), "pA:%zu", i);
+        cr_assert_eq(fc_store_set(s, a, (size_t)len, "v", 1, 0, false, NOW), 0);
+    }
+    const fc_kleaf *l = fc_kt_leaf_of(&s->kt, k, kl);
+    cr_assert_not_null(l);
+    cr_assert_neq(l->b.parent, s->kt.root, "the burst made a node for \"p\"");
+    /* One unit skips leaf "pA" (no TTL), one examines bucket 0 of leaf "pB". */
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 100, 2), 1);
+    cr_assert_eq(fc_store_invalidate(s, "pA*", 3, NOW + 100), FC_KT_BURST);
+    cr_assert_eq(fc_store_size(s), 0);
+    size_t seen = 0; /* a cursor walk over the leaf vector reads every leaf's ancestors */
+    cr_assert_eq(fc_store_scan(s, 0, NOW, count_visit, &seen), 0);
+    cr_assert_eq(seen, 0);
+    reclaim_all();
+    cr_assert_eq(fc_store_bytes(s), baseline, "bytes %zu, empty store %zu", fc_store_bytes(s),
+                 baseline);
+}
