@@ -8,7 +8,9 @@ running at once, and invalidates namespaces of different sizes while build/bench
 each of --conns connections. Cases, in this order, each run on fastcached and on Redis before
 the next (the order of the two alternates by round):
 
-  small   rest:* x 499,000, big:* x 500,000 and small:* x 1,000 loaded; INVALIDATE small:*
+  baseline rest:* x 499,000, big:* x 500,000 and small:* x 1,000 loaded; 1 s of nothing (the
+          probe's noise floor on this machine)
+  small   INVALIDATE small:*                                          (1,000 keys)
   big     INVALIDATE big:*                                            (500,000 keys)
   glob    u:N:a and u:N:b x 250,000 each loaded; INVALIDATE u:*:b     (250,000 of 500,000 keys
           under u:, so fastcached walks them as a background job)
@@ -30,8 +32,9 @@ Reported per case and server (one probe window each, latency.measure):
                not fallen for 0.5 s); fastcached frees detached keys in the cron, <= 1 ms steps,
                Redis's UNLINK frees small strings at once
   freed MB     how far used_memory fell from just before the call
-  p99.9, max   the probe's GETs in the window (from 0.5 s before the call to 0.5 s after the
-               memory is back), and when the slowest started relative to the call
+  p99.9, max   the probe's GETs in the window (from just before the call, or the wait for the
+               PXAT instant, to ~1 s after the memory is back), and when the slowest started
+               relative to the call
   server view  fastcached: INFO fc_cron_max_us (longest cron tick); Redis: LATENCY LATEST (>= 1 ms)
 
     bench/invalidate.py [--rounds 1] [--conns 4] [--quick]
@@ -52,6 +55,7 @@ QUIET_S = 0.5        # used_memory has settled when it has not fallen for this l
 SETTLED = 0.05       # memory is "back" within this share of the drop from where it settled
 MEMORY_LIMIT_S = 60.0
 EXPIRED_AFTER_S = 0.02
+BASELINE_S = 1.0
 
 
 def keys(fmt, n, step=1, extra=()):
@@ -87,6 +91,13 @@ def wait_memory(ctx, t0, before):
     return back, before - end
 
 
+def idle(ctx):
+    """The baseline's action: nothing for BASELINE_S (the machine's noise floor)."""
+    time.sleep(BASELINE_S)
+    ctx.res = dict(deleted=0, server=0.0, trips=0.0, wall=0.0, steps=0, mem_s=0.0, freed=0.0)
+    return BASELINE_S, "idle", None
+
+
 def invalidate(ctx, pattern, expected, at=None):
     """The measured action: the call (at wall-clock instant `at` if given), then the wait for the
     memory. Fills ctx.res; returns (seconds, detail, trigger instant) for latency.measure."""
@@ -118,11 +129,13 @@ def invalidate(ctx, pattern, expected, at=None):
 def prepare(ctx, case, a):
     """Loads what the case needs; returns (pattern, expected count, send instant or None)."""
     n = a.keys
-    if case == "small":
+    if case == "baseline":
         load(ctx, keys(b"rest:%012d", n - n // 2 - n // 1000))
         load(ctx, keys(b"big:%012d", n // 2))
         load(ctx, keys(b"small:%012d", n // 1000))
         assert ctx.conn.call("DBSIZE") == n
+        return None, 0, None
+    if case == "small":
         return "small:*", n // 1000, None
     if case == "big":
         return "big:*", n // 2, None
@@ -141,7 +154,7 @@ def prepare(ctx, case, a):
     return "exp:*", quarter - (quarter + 1) // 2, at + EXPIRED_AFTER_S
 
 
-CASES = ("small", "big", "glob", "expired")
+CASES = ("baseline", "small", "big", "glob", "expired")
 
 
 def run_round(a, make, rnd, tmp, rows):
@@ -157,7 +170,8 @@ def run_round(a, make, rnd, tmp, rows):
             for ctx in order:
                 pattern, expected, at = prepare(ctx, case, a)
                 row = measure(ctx, case, "rest:", a.keys - a.keys // 2 - a.keys // 1000,
-                              lambda: invalidate(ctx, pattern, expected, at))
+                              lambda: invalidate(ctx, pattern, expected, at) if pattern
+                              else idle(ctx))
                 row.update(ctx.res, round=rnd, pattern=pattern)
                 rows.append(row)
                 print(fmt_row(row), flush=True)
@@ -175,7 +189,7 @@ HEADER = ("| case | server | round | deleted | server ms | trips ms | wall ms | 
 
 def fmt_row(r):
     mem = "%.1f" % (r["mem_s"] * 1e3) if r["mem_s"] is not None else "> %.0f s" % MEMORY_LIMIT_S
-    cells = ["%s `%s`" % (r["kind"], r["pattern"]), r["name"], "%d" % r["round"],
+    cells = ["%s `%s`" % (r["kind"], r["pattern"]) if r["pattern"] else r["kind"], r["name"], "%d" % r["round"],
              "%d" % r["deleted"], "%.3f" % (r["server"] * 1e3), "%.3f" % (r["trips"] * 1e3),
              "%.3f" % (r["wall"] * 1e3), "%d" % r["steps"], mem, "%.2f" % (r["freed"] / 1e6),
              "%d" % r["n"], "%.2f" % (r["p999_us"] / 1e3), "%.2f" % (r["max_us"] / 1e3),
