@@ -92,3 +92,30 @@ Test(trie_edges, node_emptied_beside_a_leaf_emptied_mid_pass)
     cr_assert_eq(fc_store_bytes(s), baseline, "bytes %zu, empty store %zu", fc_store_bytes(s),
                  baseline);
 }
+
+/* A leaf table at its sparsest (4 keys in 32 buckets, the shrink threshold) with one sample
+ * per eviction: a round of probes may find no key, and eviction used to give up after that
+ * first empty round (about 7% of calls), reporting nothing evictable in a non-empty store. */
+Test(trie_edges, evict_in_a_sparse_leaf_with_one_sample_finds_a_key)
+{
+    char k[32];
+    fc_store_set_policy(s, FC_EVICT_ALLKEYS_RANDOM);
+    fc_store_set_evict_samples(s, 1);
+    for (int round = 0; round < 200; round++) {
+        for (int i = 0; i < 32; i++) {
+            int len = snprintf(k, sizeof(k), "k%d", i);
+            cr_assert_eq(fc_store_set(s, k, (size_t)len, "v", 1, 0, false, NOW), 0);
+        }
+        for (int i = 4; i < 32; i++) {
+            int len = snprintf(k, sizeof(k), "k%d", i);
+            cr_assert(fc_store_del(s, k, (size_t)len, NOW));
+        }
+        cr_assert_eq(fc_kt_leaf_of(&s->kt, "k0", 2)->d.t[0].size, 32, "sparse table kept");
+        cr_assert(fc_store_evict(s, NOW), "round %d: 4 keys and nothing evicted", round);
+        cr_assert_eq(fc_store_size(s), 3);
+        for (int i = 0; i < 4; i++) {
+            int len = snprintf(k, sizeof(k), "k%d", i);
+            fc_store_del(s, k, (size_t)len, NOW);
+        }
+    }
+}
