@@ -197,6 +197,43 @@ def fmt_row(r):
     return "| " + " | ".join(cells) + " |"
 
 
+def span(rows, fmt, fn):
+    lo, hi = min(fn(r) for r in rows), max(fn(r) for r in rows)
+    return fmt % lo if fmt % lo == fmt % hi else (fmt + "–" + fmt) % (lo, hi)
+
+
+def summary(rows):
+    """One line per case and server: the range over the rounds."""
+    print("\n| case | server | deleted | call ms (fastcached: round trip; Redis: server usec / "
+          "wall) | memory back ms | probe p99.9 ms | probe max ms | server's view: cron max µs "
+          "(Redis: LATENCY LATEST max ms) |\n|---|---|---:|---:|---:|---:|---:|---:|")
+    for case in CASES:
+        for name in ("fastcached", "redis"):
+            rs = [r for r in rows if r["kind"] == case and r["name"] == name]
+            if not rs:
+                continue
+            call = span(rs, "%.3f", lambda r: r["wall"] * 1e3)
+            if name == "redis":
+                call = "%s / %s" % (span(rs, "%.0f", lambda r: r["server"] * 1e3),
+                                    span(rs, "%.0f", lambda r: r["wall"] * 1e3))
+            print("| %s | %s | %d | %s | %s | %s | %s | %s |" % (
+                rs[0]["kind"] + (" `%s`" % rs[0]["pattern"] if rs[0]["pattern"] else ""), name,
+                rs[0]["deleted"], call if case != "baseline" else "-",
+                span(rs, "%.1f", lambda r: (r["mem_s"] or MEMORY_LIMIT_S) * 1e3)
+                if case != "baseline" else "-",
+                span(rs, "%.2f", lambda r: r["p999_us"] / 1e3),
+                span(rs, "%.1f", lambda r: r["max_us"] / 1e3),
+                span(rs, "%d", lambda r: view_max(r["view"]))))
+
+
+def view_max(view):
+    """The largest number in a server's view text (cron max µs; Redis's worst event, ms)."""
+    nums = [int(w) for w in view.replace("(", " ").split() if w.isdigit()]
+    if "cron max" in view:
+        return int(view.split("cron max ")[1].split()[0])
+    return max(nums) if nums else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--keys", type=int, default=1000000)
@@ -228,6 +265,7 @@ def main():
     print("\n" + HEADER)
     for r in sorted(rows, key=lambda r: (CASES.index(r["kind"]), r["name"], r["round"])):
         print(fmt_row(r))
+    summary(rows)
 
 
 if __name__ == "__main__":
