@@ -155,9 +155,12 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) -I. -g -O1 
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
+# fuzz_store: small leaves and job thresholds, so a few hundred keys burst and leave jobs.
+build/fuzz/fuzz_store: FUZZ_DEFS := -DFC_KT_BURST=8 -DFC_RECLAIM_SYNC_COUNT=4 -DFC_RECLAIM_SYNC_GLOB=4
+
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(CMD_SRC) $(wildcard */*.h)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(CMD_SRC) $$(pkg-config --libs inih) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) -o $@ $< $(LIB_SRC) $(CMD_SRC) $$(pkg-config --libs inih) -lm
 
 fuzz: $(FUZZ_BIN)
 	@for b in $(FUZZ_BIN); do t=$${b#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus/$$t; \

@@ -17,8 +17,15 @@
 #include "storage/glob.h"
 #include "storage/store_internal.h"
 
-#define SYNC_COUNT 4096 /* a detached subtree this small is counted at once */
-#define SYNC_GLOB 4096  /* a glob whose literal prefix covers this few keys runs at once */
+/* Overridable for tests (the fuzz build leaves jobs for a handful of keys). */
+#ifndef FC_RECLAIM_SYNC_COUNT
+#define FC_RECLAIM_SYNC_COUNT 4096 /* a detached subtree this small is counted at once */
+#endif
+#ifndef FC_RECLAIM_SYNC_GLOB
+#define FC_RECLAIM_SYNC_GLOB 4096 /* a glob whose literal prefix covers this few keys runs at once */
+#endif
+#define SYNC_COUNT FC_RECLAIM_SYNC_COUNT
+#define SYNC_GLOB FC_RECLAIM_SYNC_GLOB
 
 /*
  * glibc parks freed small chunks in its fastbins without merging them; the next malloc of a
