@@ -106,24 +106,25 @@ static void reclaim_pop(fc_store *s)
     job_release(job);
 }
 
-/* A node: its children become items of their own, then it goes. */
+/* A node: its children become items of their own, then it goes. Costs one unit plus one per
+ * child, taken from *budget down to 0 (never below: the caller's loop stops at 0). */
 static void step_node(fc_store *s, size_t *budget)
 {
     fc_reclaim *r = s->reclaim;
     fc_knode *n = (fc_knode *)r->x;
     fc_job *job = r->job;
+    size_t cost = 1;
     if (job)
         job->pending++; /* alive across the pop */
     reclaim_pop(s);
     for (unsigned i = 0; i < FC_KT_SLOTS; i++) {
         if (n->child[i]) {
             fc_store_reclaim_push(s, n->child[i], job);
-            (*budget)--;
+            cost++;
         }
     }
     fc_kt_free_node(&s->kt, n);
-    if (*budget > 0)
-        (*budget)--;
+    *budget = cost < *budget ? *budget - cost : 0;
     job_release(job);
 }
 

@@ -119,3 +119,23 @@ Test(trie_edges, evict_in_a_sparse_leaf_with_one_sample_finds_a_key)
         }
     }
 }
+
+/* Freeing a detached node pushes its children: the step's budget must stay bounded when the
+ * node has more children than budget left (it wrapped around below 0 and freed everything). */
+Test(trie_edges, reclaim_step_on_a_wide_node_stays_bounded)
+{
+    char k[32];
+    for (int i = 0; i < 2000; i++) { /* 20 children of the root, 100 keys each */
+        int len = snprintf(k, sizeof(k), "%c:%d", 'a' + i % 20, i);
+        cr_assert_eq(fc_store_set(s, k, (size_t)len, "v", 1, 0, false, NOW), 0);
+    }
+    fc_store_flush(s);
+    size_t before = fc_store_bytes(s);
+    cr_assert(fc_store_reclaim_step(s, 1), "one unit of work cannot free 2000 keys");
+    cr_assert_gt(fc_store_bytes(s), before / 2, "bytes %zu of %zu", fc_store_bytes(s), before);
+    size_t steps = 1;
+    while (fc_store_reclaim_step(s, 5))
+        steps++;
+    cr_assert_geq(steps, 2000 / 5, "%zu steps of 5 for 2000 keys", steps);
+    cr_assert_eq(fc_store_bytes(s), baseline);
+}
