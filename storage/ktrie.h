@@ -14,7 +14,9 @@
  *
  * Invariants: node->count and node->vol are the numbers of entries (and entries with an
  * expiry) in the subtree; node->min_exp and leaf->min_exp are lower bounds of the expiry times
- * below (INT64_MAX when none was ever added since the subtree was built). Every key under a node
+ * below (INT64_MAX when none was ever added since the subtree was built). An attached leaf is
+ * never empty between calls (whoever deletes tidies it), so a node whose count drops to 0 has
+ * no child left and is freed (fc_kt_tidy, fc_kt_detach). Every key under a node
  * starts with its path. Leaf dicts never stay mid-rehash between calls. Leaves have increasing,
  * never reused ids and are listed in id order in a vector (holes allowed) that cursors (SCAN,
  * active expiry, background jobs) walk by id, so a burst, which moves keys to new leaves with
