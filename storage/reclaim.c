@@ -17,12 +17,13 @@
 #include "storage/glob.h"
 #include "storage/store_internal.h"
 
-/* Overridable for tests (the fuzz build leaves jobs for a handful of keys). */
+/* A detached subtree this small is counted at once; a glob whose literal prefix covers this few
+ * keys runs at once. Overridable for tests (the fuzz build leaves jobs for a handful of keys). */
 #ifndef FC_RECLAIM_SYNC_COUNT
-#define FC_RECLAIM_SYNC_COUNT 4096 /* a detached subtree this small is counted at once */
+#define FC_RECLAIM_SYNC_COUNT 4096
 #endif
 #ifndef FC_RECLAIM_SYNC_GLOB
-#define FC_RECLAIM_SYNC_GLOB 4096 /* a glob whose literal prefix covers this few keys runs at once */
+#define FC_RECLAIM_SYNC_GLOB 4096
 #endif
 #define SYNC_COUNT FC_RECLAIM_SYNC_COUNT
 #define SYNC_GLOB FC_RECLAIM_SYNC_GLOB

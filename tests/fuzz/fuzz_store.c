@@ -39,14 +39,14 @@
 #define MAX_JOBS 64
 #define OP_COUNT 20
 
-#define CHECK(cond, ...)                                                                         \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "fuzz_store: %s (op %zu): ", #cond, op_no);                         \
-            fprintf(stderr, __VA_ARGS__);                                                        \
-            fprintf(stderr, "\n");                                                               \
-            abort();                                                                             \
-        }                                                                                        \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_store: %s (op %zu): ", #cond, op_no);                            \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 typedef struct mkey {
@@ -77,8 +77,9 @@ static bool scanning;
 static uint64_t scan_cursor;
 static fc_evict_policy policy;
 
-static const char *const prefixes[] = {"", "a", "ab", "abc:", "abc:def:", "abc:def:ghi:", "x",
-                                       "abc:def:ghi:jklmnop:", NULL /* 260 'p' */};
+static const char *const prefixes[] = {
+    "",  "a", "ab", "abc:", "abc:def:", "abc:def:ghi:", "x", "abc:def:ghi:jklmnop:",
+    NULL /* 260 'p' */};
 #define NPREFIX (sizeof(prefixes) / sizeof(prefixes[0]))
 
 static void add_key(const char *k, size_t len)
@@ -311,8 +312,10 @@ static void op_resize(mkey *m, uint8_t b, uint8_t c)
 static void op_rename(mkey *src, mkey *dst, bool nx)
 {
     int rc = fc_store_rename(s, src->k, src->klen, dst->k, dst->klen, nx, now);
-    int want = !live(src) ? -ENOENT : src == dst ? (nx ? -EEXIST : 0)
-                                     : (nx && live(dst)) ? -EEXIST : 0;
+    int want = !live(src)          ? -ENOENT
+               : src == dst        ? (nx ? -EEXIST : 0)
+               : (nx && live(dst)) ? -EEXIST
+                                   : 0;
     CHECK(rc == want, "rename '%.*s' -> '%.*s' nx %d = %d, model %d", (int)src->klen, src->k,
           (int)dst->klen, dst->k, nx, rc, want);
     if (!live(src))
@@ -341,8 +344,8 @@ static void op_set_expire(mkey *m, uint8_t c)
 /* Builds an INVALIDATE pattern: a key of the alphabet and a tail. */
 static size_t make_pattern(char *pat, const mkey *base, uint8_t c)
 {
-    static const char *const tails[] = {"*", "*", "*", "*a", "?", "?*", "[ab]*", "*:*",
-                                        "*b?", "[^a]*", "", "*x*"};
+    static const char *const tails[] = {"*",     "*",   "*",   "*a",    "?", "?*",
+                                        "[ab]*", "*:*", "*b?", "[^a]*", "",  "*x*"};
     static const char *const whole[] = {"*a*", "*:x", "?b*", "*", "a?c:*", "*\\:*"};
     size_t len;
     if (c >= 0xf0) {
@@ -368,8 +371,7 @@ static void op_invalidate(const mkey *base, uint8_t c)
     j->plen = make_pattern(j->pat, base, c);
     j->glob = !fc_glob_is_prefix(j->pat, j->plen, &plen_unused);
     for (size_t k = 0; k < nkeys; k++) { /* overlapping a pending glob: it can't be exact */
-        if (frozen(&keys[k]) &&
-            fc_glob_match(j->pat, j->plen, keys[k].k, keys[k].klen, false))
+        if (frozen(&keys[k]) && fc_glob_match(j->pat, j->plen, keys[k].k, keys[k].klen, false))
             return;
     }
     disturb(); /* it deletes expired keys of the leaves it walks, matching or not */
@@ -387,7 +389,7 @@ static void op_invalidate(const mkey *base, uint8_t c)
         return;
     }
     if (j->glob)
-        return; /* frozen from now on */
+        return;                          /* frozen from now on */
     for (size_t k = 0; k < nkeys; k++) { /* a prefix is detached at once */
         mkey *m = &keys[k];
         if (!fc_glob_match(j->pat, j->plen, m->k, m->klen, false))
@@ -478,8 +480,8 @@ static void op_evict(uint8_t a, uint8_t b)
     }
     CHECK(gone <= 1, "evict removed %zu live keys", gone);
     CHECK(ok || gone == 0, "evict reported nothing but removed a key");
-    bool allkeys = p == FC_EVICT_ALLKEYS_LRU || p == FC_EVICT_ALLKEYS_LFU ||
-                   p == FC_EVICT_ALLKEYS_RANDOM;
+    bool allkeys =
+        p == FC_EVICT_ALLKEYS_LRU || p == FC_EVICT_ALLKEYS_LFU || p == FC_EVICT_ALLKEYS_RANDOM;
     (void)lvol;
     if (allkeys && !pending && lv > 0)
         CHECK(ok, "evict (%d) found nothing to evict among %zu live keys", (int)p, lv);
@@ -593,8 +595,7 @@ static void clean_end(size_t baseline)
     }
     CHECK(fc_store_size(s) == 0, "size %zu after deleting every key", fc_store_size(s));
     CHECK(fc_store_volatile_size(s) == 0, "volatile %zu", fc_store_volatile_size(s));
-    CHECK(fc_store_bytes(s) == baseline, "bytes %zu, empty store %zu", fc_store_bytes(s),
-          baseline);
+    CHECK(fc_store_bytes(s) == baseline, "bytes %zu, empty store %zu", fc_store_bytes(s), baseline);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n);

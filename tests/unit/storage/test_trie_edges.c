@@ -29,13 +29,22 @@ static void teardown(void)
 
 TestSuite(trie_edges, .init = setup, .fini = teardown);
 
-/* Writes into k a key "<prefix><i>" whose bucket in a 4-bucket leaf table is 0. */
-static size_t key_in_bucket0(char *k, size_t cap, const char *prefix)
+/* Writes into k a key "<prefix><i>" whose bucket in a 4-bucket leaf table is b. */
+static size_t key_in_bucket(char *k, size_t cap, const char *prefix, unsigned b)
 {
     for (unsigned i = 0;; i++) {
         int len = snprintf(k, cap, "%s%u", prefix, i);
-        if ((fc_kt_hash(&s->kt, k, (size_t)len) & 3) == 0)
+        if ((fc_kt_hash(&s->kt, k, (size_t)len) & 3) == b)
             return (size_t)len;
+    }
+}
+
+static void put_burst_of(const char *prefix)
+{
+    for (size_t i = 0; i < FC_KT_BURST; i++) { /* with the key already there: a burst */
+        char a[32];
+        int len = snprintf(a, sizeof(a), "%s%zu", prefix, i);
+        cr_assert_eq(fc_store_set(s, a, (size_t)len, "v", 1, 0, false, NOW), 0);
     }
 }
 
@@ -56,7 +65,7 @@ static void count_visit(void *ctx, const fc_entry_view *e)
 Test(trie_edges, leaf_emptied_mid_expiry_pass_is_freed)
 {
     char k[32];
-    size_t kl = key_in_bucket0(k, sizeof(k), "k");
+    size_t kl = key_in_bucket(k, sizeof(k), "k", 0);
     cr_assert_eq(fc_store_set(s, k, kl, "v", 1, NOW + 10, false, NOW), 0);
     cr_assert_eq(fc_store_expire_cycle(s, NOW + 100, 1), 1);
     cr_assert_eq(fc_store_size(s), 0);
@@ -71,13 +80,9 @@ Test(trie_edges, leaf_emptied_mid_expiry_pass_is_freed)
 Test(trie_edges, node_emptied_beside_a_leaf_emptied_mid_pass)
 {
     char k[32];
-    size_t kl = key_in_bucket0(k, sizeof(k), "pB");
+    size_t kl = key_in_bucket(k, sizeof(k), "pB", 0);
     cr_assert_eq(fc_store_set(s, k, kl, "v", 1, NOW + 10, false, NOW), 0);
-    for (size_t i = 0; i < FC_KT_BURST; i++) { /* the last insert bursts "p" into a node */
-        char a[32];
-        int len = snprintf(a, sizeof(a), "pA:%zu", i);
-        cr_assert_eq(fc_store_set(s, a, (size_t)len, "v", 1, 0, false, NOW), 0);
-    }
+    put_burst_of("pA:"); /* the last insert bursts "p" into a node */
     const fc_kleaf *l = fc_kt_leaf_of(&s->kt, k, kl);
     cr_assert_not_null(l);
     cr_assert_neq(l->b.parent, s->kt.root, "the burst made a node for \"p\"");
@@ -137,5 +142,23 @@ Test(trie_edges, reclaim_step_on_a_wide_node_stays_bounded)
     while (fc_store_reclaim_step(s, 5))
         steps++;
     cr_assert_geq(steps, 2000 / 5, "%zu steps of 5 for 2000 keys", steps);
+    cr_assert_eq(fc_store_bytes(s), baseline);
+}
+
+/* The expiry cursor stops inside a leaf whose subtree INVALIDATE then detaches: the cycle must
+ * go on with the attached leaves, and the detached one is freed by the reclaim only. */
+Test(trie_edges, detach_of_the_subtree_holding_the_expiry_cursor)
+{
+    char k0[32], k3[32];
+    size_t l0 = key_in_bucket(k0, sizeof(k0), "pB", 0), l3 = key_in_bucket(k3, sizeof(k3), "pB", 3);
+    cr_assert_eq(fc_store_set(s, k0, l0, "v", 1, NOW + 10, false, NOW), 0);
+    cr_assert_eq(fc_store_set(s, k3, l3, "v", 1, NOW + 10, false, NOW), 0);
+    put_burst_of("pA:");
+    cr_assert_eq(fc_store_set(s, "q", 1, "v", 1, NOW + 10, false, NOW), 0);
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 100, 2), 1, "stopped after bucket 0 of pB");
+    cr_assert_eq(fc_store_invalidate(s, "p*", 2, NOW + 100), FC_KT_BURST, "the live keys");
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 100, 100), 1, "\"q\" reaped");
+    cr_assert_eq(fc_store_size(s), 0);
+    reclaim_all();
     cr_assert_eq(fc_store_bytes(s), baseline);
 }
