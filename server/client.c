@@ -21,6 +21,13 @@
 #define HINT_FRAMES 16        /* frames whose keys are prefetched together (storage/prefetch.h) */
 #define HINT_ARGS 4           /* frames with more arguments are parsed one by one, unhinted */
 #define HINT_KEY_MAX 512      /* longer second arguments are not hashed for a hint */
+/* A client's budget per loop turn (client.h, "Fairness"): request words run, bytes read; and the
+ * turn's own age, looked at every TURN_CHECK requests: past TURN_NS since the turn's first
+ * callback, a client with more requests waits for the next turn. */
+#define TURN_ARGS 1024
+#define TURN_READ (256 * 1024)
+#define TURN_NS (500 * 1000)
+#define TURN_CHECK 16
 
 static void flush(fc_client *c);
 static void on_ready(void *owner);
@@ -77,11 +84,33 @@ bool fc_client_check_stall(fc_client *c, int64_t now_ms)
     return true;
 }
 
-/* Reading may go on: nothing holds it (pending slots, barrier, backlog, close, shutdown). */
+/* Reading may go on: nothing holds it (pending slots, barrier, backlog, spent turn budget,
+ * close, shutdown). */
 static bool may_read(const fc_client *c)
 {
-    return !c->paused && !c->out_paused && !c->closing && !c->srv->stopping &&
+    return !c->paused && !c->out_paused && !c->deferred && !c->closing && !c->srv->stopping &&
            !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY);
+}
+
+static bool turn_spent(const fc_client *c)
+{
+    return c->turn_args >= TURN_ARGS || c->turn_read >= TURN_READ;
+}
+
+/* After `ran` requests of this batch: the client's budget is spent, or the turn is too old. */
+static bool turn_over(const fc_client *c, size_t ran)
+{
+    return turn_spent(c) || (ran > 0 && ran % TURN_CHECK == 0 &&
+                             uv_hrtime() - c->srv->turn_start_ns > TURN_NS);
+}
+
+/* This turn's budget is spent: no more reading until the server continues the client. */
+static void defer_rest(fc_client *c)
+{
+    if (c->closing || c->deferred)
+        return;
+    fc_server_defer(c->srv, c);
+    uv_read_stop(&c->h.stream);
 }
 
 /* After a write completed: resumes reading once the backlog is below the soft threshold and no
@@ -142,6 +171,8 @@ static void client_free(fc_client *c)
 {
     if (c->dirty)
         fc_server_unmark_dirty(c->srv, c);
+    if (c->deferred)
+        fc_server_undefer(c->srv, c);
     fc_replyq_deinit(&c->q);
     fc_buf_deinit(&c->in);
     fc_buf_deinit(&c->out);
@@ -249,6 +280,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     }
     buf->base = c->in.data + c->in.len;
     buf->len = c->in.cap - c->in.len;
+    if (buf->len > TURN_READ) /* a big frame's buffer is reserved whole, filled by slices */
+        buf->len = TURN_READ;
 }
 
 /* Points c->argv at the frame's arguments inside the input buffer. */
@@ -353,18 +386,25 @@ static fc_resp_status next_frame(fc_client *c, hint_window *w, size_t off, const
     return st;
 }
 
-/* Parses and runs every complete request in the input buffer, then drops the bytes used. */
+/* Parses and runs the complete requests in the input buffer, up to the turn's budget (past it the
+ * client is deferred), a pause or a close, then drops the bytes used. */
 static void process_input(fc_client *c)
 {
     size_t off = 0;
     int64_t now = fc_time_ms();
     hint_window w; /* ~1 KB: only its counters are set (zeroing it: ~120 Ir/request at -P 1) */
     w.n = w.next = w.end = 0;
+    size_t ran = 0;
+    fc_server_turn_begin(c->srv);
     c->in_process = true;
     c->sess.last_ms = now;
     while (off < c->in.len && !(c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY)) {
         if (c->q.pending >= MAX_PENDING || (c->sess.flags & FC_SESS_HOLD)) {
             c->paused = true;
+            break;
+        }
+        if (turn_over(c, ran)) {
+            defer_rest(c);
             break;
         }
         size_t used = 0, argc;
@@ -389,6 +429,8 @@ static void process_input(fc_client *c)
         }
         fc_request req = {c->argv, (int)argc, c->parser.inline_req ? NULL : base, used};
         fc_dispatch(&c->srv->core, &c->sess, &c->q, &req, now);
+        c->turn_args += argc;
+        ran++;
         /* out + wbuf only: the slots are counted once per batch (walking them is O(slots)). */
         size_t pending = c->out.len + c->wbuf.len;
         if (close_if_over_limit(c, pending))
@@ -407,7 +449,7 @@ static void process_input(fc_client *c)
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     fc_client *c = s->data;
-    (void)buf;
+    fc_server_turn_begin(c->srv);
     if (nread < 0) {
         if (nread == UV_ENOBUFS)
             fc_log_warning("Closing client id=%llu addr=%s: query buffer limit reached",
@@ -416,11 +458,31 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->in.len += (size_t)nread;
+    c->turn_read += (size_t)nread;
     c->srv->core.stats.net_in += (uint64_t)nread;
     process_input(c);
+    if (!c->deferred && turn_spent(c))
+        defer_rest(c); /* libuv would call on_read again with more in this turn */
+    else if (!c->deferred && (size_t)nread < buf->len)
+        c->turn_read = c->turn_args = 0; /* the socket is drained: this turn's reads are over */
     after_read(c);
     if (c->srv->core.shutdown_requested)
         fc_server_stop(c->srv);
+}
+
+void fc_client_continue(fc_client *c)
+{
+    c->turn_args = c->turn_read = 0;
+    if (c->closing || c->srv->stopping)
+        return;
+    if (c->in.len > 0 && !c->paused && !c->out_paused) {
+        process_input(c);
+        after_read(c);
+        if (c->srv->core.shutdown_requested)
+            fc_server_stop(c->srv);
+    }
+    if (may_read(c))
+        uv_read_start(&c->h.stream, on_alloc, on_read);
 }
 
 /* After a read's batch: applies the output limits, stops reading if needed, and queues the
@@ -483,6 +545,7 @@ static void after_batch(fc_client *c)
 static void on_write(uv_write_t *req, int status)
 {
     fc_client *c = req->data;
+    fc_server_turn_begin(c->srv);
     c->writing = false;
     c->wbuf.len = 0;
     if (c->closing)

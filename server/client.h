@@ -21,6 +21,16 @@
  * instead of growing the daemon's memory. A client paused so with no write completing for
  * OUTPUT_STALL_MS (10 s) does not read at all and is closed (fc_client_check_stall, from cron).
  *
+ * Fairness (one loop turn): a client runs at most TURN_ARGS request words (client.c: about 340 SETs
+ * or 500 GETs) and reads at most TURN_READ bytes per loop turn, and once the turn is older than
+ * TURN_NS (0.5 ms, looked at every 16 requests) a client with more requests waits for the next one,
+ * so costly commands (SETs that evict) cut the batch earlier. libuv calls the read callback up to
+ * 32 times per readiness event, so without this one pipelining connection (redis-cli --pipe) could
+ * run tens of thousands of requests in one turn while every other client waits. Past the budget the
+ * client stops reading and joins the server's deferred list (fc_server_defer); the server's idle
+ * handle calls fc_client_continue in the next turn, before polling for I/O, which runs the input
+ * left over (in order, the same budget) and reads again once it is used up.
+ *
  * Ownership: the client owns its buffers; a uv_write buffer (wbuf) belongs to its request until
  * write_cb; the struct embeds its libuv handle and is freed only after close_cb AND after its last
  * pending reply slot completed (a proxied request may outlive the connection).
@@ -63,6 +73,10 @@ typedef struct fc_client {
     bool in_process;    /* inside the parse loop (completions must not re-enter it) */
     bool dirty;         /* queued on the server's flush list */
     struct fc_client *dirty_next;
+    bool deferred;      /* reading stopped: this turn's budget is spent (fc_client_continue) */
+    struct fc_client *deferred_next;
+    size_t turn_args;   /* request words run, and bytes read, against this turn's budget */
+    size_t turn_read;
     fc_arg *argv;
     size_t argv_cap;
 } fc_client;
@@ -92,6 +106,12 @@ void fc_client_stop_reading(fc_client *c);
 /* True when every reply already in `out` was written (shutdown may close it); replies pending
  * upstream are not waited for. */
 bool fc_client_drained(const fc_client *c);
+
+/* A new loop turn for a client on the server's deferred list (already unlinked from it): resets
+ * its budget, runs the requests left in its input (at most one budget's worth; past it the client
+ * is deferred again) and starts reading again once they ran and nothing else holds it. Does nothing
+ * for a closing client or while the server stops. */
+void fc_client_continue(fc_client *c);
 
 /* Closes a client paused on output whose writes made no progress for 10 s; true if it did. */
 bool fc_client_check_stall(fc_client *c, int64_t now_ms);

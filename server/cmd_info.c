@@ -83,13 +83,15 @@ static void sec_stats(fc_cmd_ctx *c, fc_buf *b)
            "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
            "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
            "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
-           "fc_cron_max_us:%llu\r\nfc_cron_over_1ms:%llu\r\n",
+           "fc_cron_max_us:%llu\r\nfc_cron_over_1ms:%llu\r\n"
+           "fc_turn_max_us:%llu\r\nfc_turn_over_1ms:%llu\r\n",
         (unsigned long long)s->connections, (unsigned long long)s->commands,
         (unsigned long long)s->net_in, (unsigned long long)s->net_out,
         (unsigned long long)s->rejected, (unsigned long long)expired,
         (unsigned long long)fc_memory_evicted(c->core), (unsigned long long)hits,
         (unsigned long long)misses, (unsigned long long)(s->cron_max_ns / 1000),
-        (unsigned long long)s->cron_over_1ms);
+        (unsigned long long)s->cron_over_1ms, (unsigned long long)(s->turn_max_ns / 1000),
+        (unsigned long long)s->turn_over_1ms);
 }
 
 static void sec_persistence(fc_cmd_ctx *c, fc_buf *b)

@@ -23,6 +23,8 @@ typedef struct fc_core_stats {
     uint64_t expired_active;       /* reclaimed by the active cycle (also in store stats) */
     uint64_t cron_max_ns;          /* longest cron tick (background work of one loop turn) */
     uint64_t cron_over_1ms;        /* cron ticks that took longer than 1 ms */
+    uint64_t turn_max_ns;          /* longest loop turn: its callbacks, not its wait for I/O */
+    uint64_t turn_over_1ms;        /* loop turns that took longer than 1 ms */
 } fc_core_stats;
 
 struct fc_command;

@@ -168,9 +168,26 @@ static void account_tick(fc_server *srv, uint64_t ns)
     st->cron_over_1ms += ns > 1000 * 1000;
 }
 
+/* Runs once per loop turn, just before the loop polls again: the turn's work started at its first
+ * callback (fc_server_turn_begin) and every client waited for all of it. (libuv's idle-time
+ * metrics would time every turn, but cost an extra epoll_wait per blocking poll.) */
+static void on_meter(uv_prepare_t *h)
+{
+    fc_server *srv = h->data;
+    if (!srv->turn_start_ns)
+        return;
+    uint64_t ns = uv_hrtime() - srv->turn_start_ns;
+    srv->turn_start_ns = 0;
+    fc_core_stats *st = &srv->core.stats;
+    if (ns > st->turn_max_ns)
+        st->turn_max_ns = ns;
+    st->turn_over_1ms += ns > 1000 * 1000;
+}
+
 static void on_cron(uv_timer_t *t)
 {
     fc_server *srv = t->data;
+    fc_server_turn_begin(srv);
     uint64_t t0 = uv_hrtime();
     int64_t now = fc_time_ms();
     close_idle_clients(srv, now);
@@ -179,9 +196,9 @@ static void on_cron(uv_timer_t *t)
     uv_timer_start(&srv->cron, on_cron, more ? 1 : CRON_MS, 0);
 }
 
-static void on_flush_check(uv_check_t *h)
+/* Writes the replies of every client queued by fc_server_mark_dirty. */
+static void flush_dirty(fc_server *srv)
 {
-    fc_server *srv = h->data;
     if (srv->core.bg_kick) { /* an INVALIDATE left work for the cron: start it now */
         srv->core.bg_kick = false;
         uv_timer_start(&srv->cron, on_cron, 0, 0);
@@ -193,6 +210,12 @@ static void on_flush_check(uv_check_t *h)
         c->dirty_next = NULL;
         fc_client_flush(c);
     }
+}
+
+static void on_flush_check(uv_check_t *h)
+{
+    fc_server *srv = h->data;
+    flush_dirty(srv);
     uv_check_stop(&srv->flusher);
 }
 
@@ -217,6 +240,50 @@ void fc_server_unmark_dirty(fc_server *srv, fc_client *c)
     }
     c->dirty = false;
     c->dirty_next = NULL;
+}
+
+/* Each deferred client goes on for one more budget; the ones deferred again (pushed on the
+ * emptied list meanwhile) wait for the next turn. The replies leave at once: this turn's poll may
+ * block (nothing else to do, the idle handle stopped) before the check phase would flush them. */
+static void on_resume_idle(uv_idle_t *h)
+{
+    fc_server *srv = h->data;
+    fc_server_turn_begin(srv);
+    fc_client *list = srv->deferred;
+    srv->deferred = NULL;
+    while (list) {
+        fc_client *c = list;
+        list = c->deferred_next;
+        c->deferred_next = NULL;
+        c->deferred = false;
+        fc_client_continue(c);
+    }
+    flush_dirty(srv);
+    if (!srv->deferred)
+        uv_idle_stop(&srv->resumer);
+}
+
+void fc_server_defer(fc_server *srv, fc_client *c)
+{
+    if (c->deferred)
+        return;
+    c->deferred = true;
+    c->deferred_next = srv->deferred;
+    srv->deferred = c;
+    if (!srv->stopped)
+        uv_idle_start(&srv->resumer, on_resume_idle);
+}
+
+void fc_server_undefer(fc_server *srv, fc_client *c)
+{
+    for (fc_client **p = &srv->deferred; *p; p = &(*p)->deferred_next) {
+        if (*p == c) {
+            *p = c->deferred_next;
+            break;
+        }
+    }
+    c->deferred = false;
+    c->deferred_next = NULL;
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -268,6 +335,11 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
     srv->cron.data = srv;
     uv_check_init(loop, &srv->flusher);
     srv->flusher.data = srv;
+    uv_idle_init(loop, &srv->resumer);
+    srv->resumer.data = srv;
+    uv_prepare_init(loop, &srv->meter);
+    srv->meter.data = srv;
+    uv_prepare_start(&srv->meter, on_meter);
     uv_signal_init(loop, &srv->sigint);
     uv_signal_init(loop, &srv->sigterm);
     uv_signal_init(loop, &srv->sighup);
@@ -331,6 +403,8 @@ static void finish_stop(fc_server *srv)
     }
     close_if_open((uv_handle_t *)&srv->cron);
     close_if_open((uv_handle_t *)&srv->flusher);
+    close_if_open((uv_handle_t *)&srv->resumer);
+    close_if_open((uv_handle_t *)&srv->meter);
     close_if_open((uv_handle_t *)&srv->sigint);
     close_if_open((uv_handle_t *)&srv->sigterm);
     close_if_open((uv_handle_t *)&srv->sighup);

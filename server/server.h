@@ -28,8 +28,12 @@ typedef struct fc_server {
     uv_pipe_t unix_listener;
     bool has_unix;
     uv_timer_t cron;
+    uv_prepare_t meter;          /* ends each loop turn's timing (INFO fc_turn_max_us) */
+    uint64_t turn_start_ns;      /* this turn's first callback (fc_server_turn_begin), or 0 */
     uv_check_t flusher;          /* flushes clients whose replies completed during this turn */
     struct fc_client *dirty;     /* those clients, linked through dirty_next */
+    uv_idle_t resumer;           /* active while clients are deferred: continues them next turn */
+    struct fc_client *deferred;  /* clients whose turn budget ran out (through deferred_next) */
     uv_signal_t sigint, sigterm, sighup;
     bool stopping;               /* draining: no accepts, no reads, pending writes go on */
     bool stopped;                /* every handle closed (or closing) */
@@ -53,6 +57,22 @@ void fc_server_mark_dirty(fc_server *srv, struct fc_client *c);
 
 /* Removes the client from the flush queue (before it is freed). */
 void fc_server_unmark_dirty(fc_server *srv, struct fc_client *c);
+
+/* Notes the start of this loop turn's work (the first client read or write, timer or idle
+ * callback since the loop last polled): INFO fc_turn_max_us is the longest span from it to the
+ * next poll. A clock read once per turn. */
+static inline void fc_server_turn_begin(fc_server *srv)
+{
+    if (!srv->turn_start_ns)
+        srv->turn_start_ns = uv_hrtime();
+}
+
+/* Queues the client to go on in the next loop turn (fc_client_continue, from an idle handle,
+ * before that turn polls for I/O). Sets c->deferred; idempotent. */
+void fc_server_defer(fc_server *srv, struct fc_client *c);
+
+/* Removes the client from the deferred list (before it is freed). */
+void fc_server_undefer(fc_server *srv, struct fc_client *c);
 
 /* Starts a clean stop: no more accepts, clients drained (bounded) then closed, handles closed.
  * Idempotent. */
