@@ -159,6 +159,8 @@ static bool background_work(fc_server *srv, int64_t now_ms)
     return false;
 }
 
+static void flush_dirty(fc_server *srv);
+
 /* INFO's fc_cron_max_us and fc_cron_over_1ms: how long the cron held the loop. */
 static void account_tick(fc_server *srv, uint64_t ns)
 {
@@ -194,6 +196,7 @@ static void on_cron(uv_timer_t *t)
     bool more = background_work(srv, now);
     account_tick(srv, uv_hrtime() - t0);
     uv_timer_start(&srv->cron, on_cron, more ? 1 : CRON_MS, 0);
+    flush_dirty(srv); /* replies the work completed (INVALIDATE jobs): the poll may block */
 }
 
 /* Writes the replies of every client queued by fc_server_mark_dirty. */
