@@ -18,8 +18,10 @@ servers are interleaved phase by phase, --rounds times):
           rehash      the probe GETs a:* while b:* (the other N/2) is loaded: the table grows
                       through its last doubling during the window
           baseline    nothing happens for --baseline seconds (what this machine's noise is)
-          invalidate  fastcached: INVALIDATE a:*; Redis: SCAN MATCH a:* COUNT 1000 + UNLINK,
-                      repeated (stalls.scan_unlink); the probe GETs b:*
+          invalidate  fastcached: INVALIDATE a:* (O(prefix): the subtree is detached and freed
+                      by the cron); Redis: SCAN MATCH a:* COUNT 1000 + UNLINK, repeated
+                      (stalls.scan_unlink); the probe GETs b:*; the window lasts until used_memory
+                      is back near the b:* half's (the background free is done)
           flushall    fastcached: FLUSHALL (its flush is lazy); Redis: FLUSHALL ASYNC; the window
                       lasts until used_memory is back near empty (the background free is done)
   expiry  all N keys written with one PXAT instant; the window runs from that instant until
@@ -28,14 +30,16 @@ servers are interleaved phase by phase, --rounds times):
           (fastcached: a config file; Redis: CONFIG SET), allkeys-lru, N keys loaded; then a
           writer adds N/10 keys c:* while the probe GETs b:*
 
-Every window also records the server's own view: fastcached's INFO fc_cron_max_us (the longest
-cron tick, reset by CONFIG RESETSTAT before the window); Redis's LATENCY LATEST (latency monitor,
+Every window also records the server's own view: fastcached's INFO fc_turn_max_us and
+fc_turn_over_1ms (the longest event-loop turn, turns over 1 ms) and fc_cron_max_us (the longest
+cron tick), reset by CONFIG RESETSTAT before the window; Redis's LATENCY LATEST (latency monitor,
 threshold 1 ms, reset before the window). Nothing is enforced: it measures and prints rows as they
 come and a markdown table at the end.
 
     bench/latency.py                  # 10M keys, every scenario, 1 round (~10 min, ~2 GiB)
     bench/latency.py --quick          # 1M keys
     bench/latency.py --scenarios expiry,flushall --rounds 2
+    bench/latency.py --servers fastcached      # one server only
 """
 import argparse
 import os
@@ -132,7 +136,10 @@ class Ctx:
     def server_view(self):
         """fastcached: the longest cron tick (µs); Redis: latency monitor events >= 1 ms."""
         if self.name == "fastcached":
-            return "cron max %s µs" % info_field(self.conn, "stats", "fc_cron_max_us")
+            def f(k):
+                return info_field(self.conn, "stats", k)
+            return "turn max %s µs (%s > 1 ms), cron max %s µs" % (
+                f("fc_turn_max_us"), f("fc_turn_over_1ms"), f("fc_cron_max_us"))
         events = self.conn.call("LATENCY", "LATEST")
         return ", ".join("%s %d ms" % (e[0].decode(), e[3]) for e in events) or "none >= 1 ms"
 
@@ -169,23 +176,32 @@ def act_baseline(ctx):
     return 0.0, "%.0f s idle" % ctx.a.baseline, None
 
 
+def wait_memory(ctx, t0, limit):
+    """Polls used_memory (deadline 60 s) until it is <= limit; returns the seconds since t0."""
+    end = t0 + 60
+    while time.monotonic() < end and ctx.used_memory() > limit:
+        time.sleep(0.01)  # polling INFO with a deadline
+    return time.monotonic() - t0
+
+
 def act_flushall(ctx):
     t0 = time.monotonic()
     ctx.conn.call("FLUSHALL", *(("ASYNC",) if ctx.name == "redis" else ()))
     secs = time.monotonic() - t0
-    end = t0 + 60
-    while time.monotonic() < end and ctx.used_memory() > ctx.mem0 * 2 + (1 << 20):
-        time.sleep(0.01)  # polling INFO with a deadline
-    return secs, "memory freed after %.2f s" % (time.monotonic() - t0), None
+    freed = wait_memory(ctx, t0, ctx.mem0 * 2 + (1 << 20))
+    return secs, "memory freed after %.2f s" % freed, None
 
 
 def act_invalidate(ctx):
+    full = ctx.used_memory()
     t0 = time.monotonic()
     if ctx.name == "fastcached":
         detail = "%d deleted" % ctx.conn.call("INVALIDATE", "a:*")
     else:
         detail = scan_unlink(ctx.conn, "a:*")
-    return time.monotonic() - t0, detail, None
+    secs = time.monotonic() - t0
+    freed = wait_memory(ctx, t0, ctx.mem0 + (full - ctx.mem0) * 0.55)
+    return secs, "%s; memory freed after %.2f s" % (detail, freed), None
 
 
 def phase_plain(ctx, kinds, out):
@@ -298,6 +314,7 @@ def main():
     ap.add_argument("--conns", type=int, default=4, help="probe connections")
     ap.add_argument("--baseline", type=float, default=3.0, help="seconds of the baseline window")
     ap.add_argument("--evict-fraction", type=float, default=0.8)
+    ap.add_argument("--servers", default="fastcached,redis")
     a = ap.parse_args()
     if a.quick:
         a.keys = 1000000
@@ -315,6 +332,7 @@ def main():
         ("redis", lambda p: ["redis-server", "--port", str(p), "--bind", "127.0.0.1",
                              "--save", "", "--appendonly", "no"]),
     ]
+    make = [m for m in make if m[0] in a.servers.split(",")]
     tmp = tempfile.mkdtemp(prefix="fc-latency-")
     print("%s, %d cores; %d keys (a:* and b:* halves, 3-byte values); probe: %d connections, "
           "one GET in flight each; logs in %s" % (os.uname().machine, os.cpu_count(), a.keys,
