@@ -90,10 +90,14 @@ void fc_store_reclaim_push(fc_store *s, fc_kbase *x, fc_job *job)
         free_now(s, x, job);
         return;
     }
-    *r = (fc_reclaim){s->reclaim, x, 0, job};
+    /* Items feeding a count go first: a deferred INVALIDATE reply never waits for a flush. */
+    fc_reclaim **at = &s->reclaim;
+    while (!job && *at && (*at)->job)
+        at = &(*at)->next;
+    *r = (fc_reclaim){*at, x, 0, job};
     if (job)
         job->pending++;
-    s->reclaim = r;
+    *at = r;
     s->kt.meta_bytes += fc_chunk_bytes(r);
 }
 

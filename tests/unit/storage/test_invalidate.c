@@ -141,6 +141,26 @@ Test(invalidate, expired_keys_are_not_counted_big_counts_in_background)
     cr_assert_eq(d.n, 15000);
 }
 
+/* Regression: a deferred count queued before a FLUSH waited for the whole flush to be freed. */
+Test(invalidate, deferred_count_goes_before_a_later_flush)
+{
+    for (size_t i = 0; i < 20000; i++)
+        put("a:%zu", i, i % 4 == 0 ? NOW + 10 : 0);
+    for (size_t i = 0; i < 50000; i++)
+        put("b:%zu", i, 0);
+    size_t n = 0;
+    done_rec d = {0, 0};
+    cr_assert_not(fc_store_invalidate_start(s, "a:*", 3, NOW + 10, on_done, &d, &n));
+    fc_store_flush(s);
+    size_t steps = 0;
+    while (d.calls == 0 && fc_store_reclaim_step(s, 500))
+        steps++;
+    cr_assert_eq(d.calls, 1);
+    cr_assert_eq(d.n, 15000);
+    cr_assert(fc_store_reclaim_pending(s), "the flush is still being freed after the reply");
+    cr_assert_lt(steps, 20000 / 500 + 60, "the count did not wait for the flush (%zu)", steps);
+}
+
 Test(invalidate, expiry_pass_restores_exact_bounds)
 {
     for (size_t i = 0; i < 20000; i++)
