@@ -30,6 +30,7 @@ typedef struct fc_server {
     uv_timer_t cron;
     uv_prepare_t meter;          /* ends each loop turn's timing (INFO fc_turn_max_us) */
     uint64_t turn_start_ns;      /* this turn's first callback (fc_server_turn_begin), or 0 */
+    uint64_t turn_cpu_ns;        /* the thread's CPU time then (-DFC_TURN_CPU builds only) */
     uv_check_t flusher;          /* flushes clients whose replies completed during this turn */
     struct fc_client *dirty;     /* those clients, linked through dirty_next */
     uv_idle_t resumer;           /* active while clients are deferred: continues them next turn */
@@ -58,13 +59,22 @@ void fc_server_mark_dirty(fc_server *srv, struct fc_client *c);
 /* Removes the client from the flush queue (before it is freed). */
 void fc_server_unmark_dirty(fc_server *srv, struct fc_client *c);
 
+/* The calling thread's CPU time in ns, for builds with -DFC_TURN_CPU (a diagnostic: a system
+ * call, ~0.4 µs here, twice per turn): INFO fc_turn_max_us then counts the turn's CPU time, which
+ * leaves out the time the daemon was preempted by other processes. */
+uint64_t fc_server_thread_cpu_ns(void);
+
 /* Notes the start of this loop turn's work (the first client read or write, timer or idle
  * callback since the loop last polled): INFO fc_turn_max_us is the longest span from it to the
  * next poll. A clock read once per turn. */
 static inline void fc_server_turn_begin(fc_server *srv)
 {
-    if (!srv->turn_start_ns)
+    if (!srv->turn_start_ns) {
         srv->turn_start_ns = uv_hrtime();
+#ifdef FC_TURN_CPU
+        srv->turn_cpu_ns = fc_server_thread_cpu_ns();
+#endif
+    }
 }
 
 /* Queues the client to go on in the next loop turn (fc_client_continue, from an idle handle,
