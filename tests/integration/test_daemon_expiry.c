@@ -271,4 +271,6 @@ Test(daemon_expiry, mass_expiry_keeps_cron_ticks_short)
     cr_assert_gt(max_us, 0, "the cron did the expiry: some tick took measurable time");
     if (glibc_malloc())
         cr_assert_lt(max_us, 10000, "one cron tick took %lld us during the mass expiry", max_us);
+    redisFree(c);
+    dt_stop_ok(&d);
 }
