@@ -2,7 +2,8 @@
  * server — event loop, listeners, cron and signals (see server.h).
  *
  * The cron timer runs every 100 ms (Redis's hz 10). Each tick spends at most CRON_BUDGET_NS on
- * active expiry, incremental rehashing and freeing what FLUSHDB/FLUSHALL detached (store.h), in
+ * active expiry and on freeing what FLUSHDB/FLUSHALL/INVALIDATE detached plus background
+ * INVALIDATE jobs (store.h), in
  * small steps with a clock check between them, so no loop iteration stalls clients for long; when
  * the budget ran out with work left, the next tick comes after 1 ms instead of 100 ms. The budget
  * is 0.8 ms so that a tick, whose last step may end past it (a reclaim step: ~50-70 µs at 10M
@@ -27,8 +28,7 @@
 #define CRON_MS 100
 #define CRON_BUDGET_NS (800 * 1000)
 #define EXPIRE_STEP 64
-#define REHASH_STEP 128
-#define RECLAIM_STEP 1024 /* entries freed (or empty buckets passed) per step */
+#define RECLAIM_STEP 1024      /* entries freed (or empty buckets passed) per step */
 #define SHUTDOWN_GRACE_MS 1500 /* how long a stop waits for computed replies to be written */
 #define DRAIN_POLL_MS 10
 
@@ -135,7 +135,8 @@ static void close_idle_clients(fc_server *srv, int64_t now_ms)
     }
 }
 
-/* Active expiry and rehashing within the time budget. Returns true if work was left over. */
+/* Active expiry and background store work within the time budget. Returns true if work was
+ * left over. */
 static bool background_work(fc_server *srv, int64_t now_ms)
 {
     uint64_t deadline = uv_hrtime() + CRON_BUDGET_NS;
@@ -145,14 +146,12 @@ static bool background_work(fc_server *srv, int64_t now_ms)
             return true;
         fc_store *db = srv->core.dbs[srv->expire_db];
         size_t expired = 0;
-        bool rehashing = false;
         if (fc_store_volatile_size(db) > 0)
             expired = fc_store_expire_cycle(db, now_ms, EXPIRE_STEP);
-        rehashing = fc_store_rehash_step(db, REHASH_STEP);
         bool reclaiming = fc_store_reclaim_step(db, RECLAIM_STEP); /* lazy free, INVALIDATE jobs */
         srv->core.stats.expired_active += expired;
-        /* Stay on a db while it yields expired keys, rehashes or frees; else move on. */
-        if (expired * 4 < EXPIRE_STEP && !rehashing && !reclaiming) {
+        /* Stay on a db while it yields expired keys or frees; else move on. */
+        if (expired * 4 < EXPIRE_STEP && !reclaiming) {
             srv->expire_db = (srv->expire_db + 1) % ndb;
             idle_dbs++;
         } else {
@@ -387,8 +386,8 @@ int fc_server_run(fc_server *srv)
                       srv->conf->redis_port, srv->conf->redis_db, srv->conf->redis_connections,
                       srv->conf->redis_key_prefix[0] ? ", key prefix " : "",
                       srv->conf->redis_key_prefix);
-    fc_log_notice("fastcached %s ready to accept connections (driver %s, port %d%s%s)",
-                  FC_VERSION, fc_conf_driver_name(srv->conf->driver), srv->conf->port,
+    fc_log_notice("fastcached %s ready to accept connections (driver %s, port %d%s%s)", FC_VERSION,
+                  fc_conf_driver_name(srv->conf->driver), srv->conf->port,
                   srv->conf->unixsocket[0] ? ", unix socket " : "", srv->conf->unixsocket);
     uv_run(srv->loop, UV_RUN_DEFAULT);
     return 0;

@@ -2,8 +2,8 @@
  * dict — chained hash table with incremental rehashing.
  *
  * Resizing never stops the world: a resize allocates the new table as t[1] and sets rehash_idx
- * to 0; then every operation of the store (and idle-time fc_store_rehash_step calls) moves a few
- * t[0] buckets into t[1]. When t[0] is drained, t[1] becomes t[0]. The table grows (doubles)
+ * to 0; then each fc_dict_rehash call moves a few t[0] buckets into t[1] (the key trie's leaves,
+ * which hold at most FC_KT_BURST entries, finish a resize at once with fc_dict_rehash_all). When t[0] is drained, t[1] becomes t[0]. The table grows (doubles)
  * when the load factor reaches 1 and shrinks to the next power of two >= count when fewer than
  * 1/8 of the buckets are used, so a resize always lands between 1/2 and 1 full.
  *

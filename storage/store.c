@@ -463,12 +463,6 @@ bool fc_store_random(fc_store *s, int64_t now_ms, uint64_t rnd, fc_entry_view *o
     return true;
 }
 
-bool fc_store_rehash_step(fc_store *s, size_t n)
-{
-    (void)s, (void)n; /* leaf tables resize at once: nothing is ever left to do */
-    return false;
-}
-
 const fc_store_stats *fc_store_get_stats(const fc_store *s)
 {
     return &s->stats;

@@ -187,9 +187,6 @@ bool fc_store_invalidate_start(fc_store *s, const char *pat, size_t plen, int64_
  * repeatedly with a clock check in between. */
 size_t fc_store_expire_cycle(fc_store *s, int64_t now_ms, size_t max_work);
 
-/* Kept for the server's cron: leaf tables resize at once (at most FC_KT_BURST entries), so there
- * is never a rehash in progress; always returns false. */
-bool fc_store_rehash_step(fc_store *s, size_t n);
 
 const fc_store_stats *fc_store_get_stats(const fc_store *s);
 

@@ -109,10 +109,6 @@ Test(evict, lru_sampled_keeps_the_hot_set)
     for (int r = 0; r < 3; r++)
         for (int i = 0; i < 100; i++)
             cr_assert(has("hot", i, NOW));
-    /* Steady state: while a rehash is young, the new table holds mostly the newest keys and a
-     * run of its buckets is a biased sample (as in Redis). */
-    while (fc_store_rehash_step(s, 1000))
-        ;
     for (int i = 0; i < 500; i++)
         cr_assert(fc_store_evict(s, NOW));
     int hot = count_present("hot", 100, NOW);

@@ -1,7 +1,6 @@
 /*
  * Tests for storage/store.c (with dict.c, expire.c and hash.c). Time is injected through now_ms;
- * nothing sleeps. Table internals are observed only through the public API, except the rehash
- * tests, which use fc_store_rehash_step's return value to know a rehash is in progress.
+ * nothing sleeps. Table internals are observed only through the public API.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -225,7 +224,7 @@ Test(store, active_expiry_reclaims_unread_keys)
     cr_assert_eq(fc_store_expire_cycle(s, NOW + 10, 0), 0);
 }
 
-Test(store, active_expiry_while_rehashing)
+Test(store, active_expiry_while_leaves_grow_and_burst)
 {
     char k[32];
     int64_t t = NOW;
@@ -323,7 +322,6 @@ Test(store, many_inserts_burst_with_lookups)
     for (size_t i = 0; i < n; i++) {
         size_t kl = key_of(k, i);
         cr_assert_eq(fc_store_set(s, k, kl, k, kl, 0, false, NOW), 0);
-        cr_assert_not(fc_store_rehash_step(s, 0), "leaf tables never stay mid-rehash");
         if (i % 97 == 0) {
             size_t j = i / 2;
             size_t jl = key_of(k, j);
@@ -339,8 +337,6 @@ Test(store, many_inserts_burst_with_lookups)
     for (size_t i = 0; i < n; i++)
         if (i % 50)
             cr_assert(fc_store_del(s, k, key_of(k, i), NOW));
-    while (fc_store_rehash_step(s, 100))
-        ;
     for (size_t i = 0; i < n; i += 50)
         cr_assert(fc_store_get(s, k, key_of(k, i), NOW, 0, &v));
     cr_assert_eq(fc_store_size(s), n / 50);
@@ -545,8 +541,6 @@ Test(store, bytes_accounting_grows_and_shrinks)
     cr_assert_leq(fc_store_bytes(s), full + 64);
     for (size_t i = 0; i < 10000; i++)
         fc_store_del(s, k, key_of(k, i), NOW);
-    while (fc_store_rehash_step(s, 1000))
-        ;
     cr_assert_leq(fc_store_bytes(s), empty + 1024, "%zu vs %zu, size %zu", fc_store_bytes(s), empty, fc_store_size(s));
 }
 
