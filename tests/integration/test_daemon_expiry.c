@@ -249,7 +249,7 @@ Test(daemon_expiry, mass_expiry_keeps_cron_ticks_short)
     dt_start(&d, NULL);
     redisContext *c = dt_connect(&d);
     enum { N = 200000, BATCH = 1000 };
-    long long at = (long long)time(NULL) * 1000 + 1500;
+    long long at = (long long)time(NULL) * 1000 + 3000;
     cr_assert_geq(info_field(c, "stats", "fc_cron_max_us"), 0);
     cr_assert_eq(info_field(c, "stats", "fc_cron_over_1ms"), 0);
     for (int i = 0; i < N; i += BATCH) {
@@ -261,12 +261,23 @@ Test(daemon_expiry, mass_expiry_keeps_cron_ticks_short)
             freeReplyObject(r);
         }
     }
-    dt_expect(c, "OK", "CONFIG RESETSTAT");
+    /* On a slow (sanitizer) build the load can outlast `at`: a key written past it is never
+     * stored (no expired_keys), and the cycle may have reclaimed some already. One INFO snapshot
+     * gives both halves of what will have expired in the end: expired so far + keys left. */
+    redisReply *snap = dt_cmd(c, "INFO all");
+    cr_assert_eq(snap->type, REDIS_REPLY_STRING);
+    const char *ek = strstr(snap->str, "\r\nexpired_keys:"),
+               *db = strstr(snap->str, "\r\ndb0:keys=");
+    cr_assert_not_null(ek);
+    long long want = strtoll(ek + strlen("\r\nexpired_keys:"), NULL, 10) +
+                     (db ? strtoll(db + strlen("\r\ndb0:keys="), NULL, 10) : 0);
+    freeReplyObject(snap);
+    cr_assert_gt(want, N / 2, "most keys were written before their common expiry (%lld)", want);
     int64_t deadline = dt_now_ms() + 30000;
     long long n = -1;
-    while (dt_now_ms() < deadline && (n = info_field(c, "stats", "expired_keys")) < N)
+    while (dt_now_ms() < deadline && (n = info_field(c, "stats", "expired_keys")) < want)
         poll_pause();
-    cr_assert_eq(n, N, "expired_keys %lld of %d after the deadline", n, N);
+    cr_assert_eq(n, want, "expired_keys %lld of %lld after the deadline", n, want);
     long long max_us = info_field(c, "stats", "fc_cron_max_us");
     cr_assert_gt(max_us, 0, "the cron did the expiry: some tick took measurable time");
     if (glibc_malloc())
