@@ -274,21 +274,15 @@ void cmd_flushall(fc_cmd_ctx *c)
     fc_resp_ok(c->out);
 }
 
-/* An INVALIDATE finishing in the background: its reply slot, and the session it holds. */
+/* An INVALIDATE's reply slot, and the session it may hold behind a barrier. */
 typedef struct inv_wait {
     fc_slot *slot;
     fc_session *sess;
-    bool done;
-    size_t n;
 } inv_wait;
 
 static void invalidate_done(void *ctx, size_t n)
 {
     inv_wait *w = ctx;
-    w->n = n;
-    w->done = true;
-    if (!w->slot)
-        return; /* still inside cmd_invalidate */
     fc_resp_int(fc_slot_buf(w->slot), (int64_t)n);
     w->sess->flags &= ~FC_SESS_BARRIER;
     fc_slot_complete(w->slot);
@@ -296,33 +290,27 @@ static void invalidate_done(void *ctx, size_t n)
 }
 
 /*
- * INVALIDATE pattern: see fc_store_invalidate_start. When the count (or a large glob) finishes
- * in the background, the reply takes a slot in the client's queue and later requests of the
- * client wait behind a barrier, so they see the keys gone, as after Redis's synchronous reply.
+ * INVALIDATE pattern: see fc_store_invalidate_start. The reply takes a slot in the client's
+ * queue, completed at once or, when the count (or a large glob) finishes in the background,
+ * later; meanwhile the client's later requests wait behind a barrier, so they see the keys
+ * gone, as after Redis's synchronous reply. Without memory for a slot it all runs here.
  */
 void cmd_invalidate(fc_cmd_ctx *c)
 {
     fc_store *db = fc_ctx_db(c);
     inv_wait *w = calloc(1, sizeof(*w));
+    fc_slot *slot = w ? fc_replyq_push(c->q) : NULL;
     size_t n = 0;
-    if (!w) {
+    if (!slot) {
+        free(w);
         n = fc_store_invalidate(db, c->argv[1].p, c->argv[1].len, c->now_ms);
         fc_resp_int(c->out, (int64_t)n);
         return;
     }
+    *w = (inv_wait){slot, c->sess};
     if (fc_store_invalidate_start(db, c->argv[1].p, c->argv[1].len, c->now_ms, invalidate_done, w,
                                   &n)) {
-        free(w);
-        fc_resp_int(c->out, (int64_t)n);
-        return;
-    }
-    w->sess = c->sess;
-    w->slot = fc_replyq_push(c->q);
-    if (!w->slot) { /* no memory for a slot: finish here */
-        while (!w->done)
-            fc_store_reclaim_step(db, 1u << 16);
-        fc_resp_int(c->out, (int64_t)w->n);
-        free(w);
+        invalidate_done(w, n);
         return;
     }
     c->sess->flags |= FC_SESS_BARRIER;
