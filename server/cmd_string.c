@@ -9,6 +9,11 @@
  * fastcached extension) stores without expiry whatever the default. Commands that modify a
  * value in place (APPEND, SETRANGE, INCR...) keep its TTL, and apply the default only when they
  * create the key.
+ *
+ * Expiry already past, as Redis 7.0: SET with an EXAT/PXAT at or before now stores the key
+ * expired (DBSIZE and INFO keyspace count it until a lookup or the active cycle reclaims it and
+ * counts it in expired_keys), while GETEX with a past EXAT/PXAT deletes the key at once, counted
+ * as a deletion, not an expiry (cmd_expire.c does the same for EXPIRE and friends).
  */
 #include <errno.h>
 #include <math.h>
@@ -131,10 +136,10 @@ static void set_generic(fc_cmd_ctx *c, const set_opts *o, const fc_arg *key, con
         }
         return;
     }
-    if ((o->flags & (OPT_EXAT | OPT_PXAT)) && at <= c->now_ms) {
-        fc_store_del(db, key->p, key->len, c->now_ms); /* already expired: the key is gone */
-    } else if (fc_store_set(db, key->p, key->len, val->p, val->len, at,
-                            (o->flags & OPT_KEEPTTL) != 0, c->now_ms) != 0) {
+    /* An EXAT/PXAT already past is stored as is, like Redis 7.0: the key counts in DBSIZE and
+     * INFO keyspace until a lookup or the active cycle reclaims it (and counts it expired). */
+    if (fc_store_set(db, key->p, key->len, val->p, val->len, at, (o->flags & OPT_KEEPTTL) != 0,
+                     c->now_ms) != 0) {
         if (!(o->flags & OPT_GET))
             fc_reply_err(c, FC_ERR_OOM);
         return;

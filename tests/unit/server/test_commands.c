@@ -141,6 +141,40 @@ Test(commands, set_over_an_expired_key)
     cr_assert_eq(st->expired, 3);
 }
 
+/* Redis 7.0.15: SET with an EXAT/PXAT at or before now stores the key expired (DBSIZE and INFO
+ * keyspace count it, expired_keys counts it once a lookup reclaims it); GETEX and PEXPIREAT with
+ * a past time delete at once, counted as no expiry. */
+Test(commands, past_exat_pxat_on_set_stores_the_key_expired)
+{
+    const fc_store_stats *st = fc_store_get_stats(core.dbs[0]);
+    cr_assert_str_eq(RUN(5000, "set", "k", "v", "pxat", "4000"), "+OK\r\n");
+    cr_assert_str_eq(RUN(5000, "dbsize"), ":1\r\n");
+    cr_assert_str_eq(RUN(5000, "info", "keyspace"),
+                     "$44\r\n# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=0\r\n\r\n");
+    cr_assert_eq(st->expired, 0);
+    cr_assert_str_eq(RUN(5000, "get", "k"), "$-1\r\n");
+    cr_assert_eq(st->expired, 1);
+    cr_assert_str_eq(RUN(5000, "dbsize"), ":0\r\n");
+    cr_assert_str_eq(RUN(5000, "set", "k", "v", "pxat", "5000"), "+OK\r\n"); /* now is past */
+    cr_assert_str_eq(RUN(5000, "set", "j", "v", "exat", "4"), "+OK\r\n");
+    cr_assert_str_eq(RUN(5000, "dbsize"), ":2\r\n");
+    cr_assert_str_eq(RUN(5000, "ttl", "j"), ":-2\r\n");
+    cr_assert_eq(st->expired, 2);
+    /* GET returns the old value; XX on a missing key stores nothing. */
+    cr_assert_str_eq(RUN(5000, "set", "g", "old"), "+OK\r\n");
+    cr_assert_str_eq(RUN(5000, "set", "g", "v", "get", "pxat", "1"), "$3\r\nold\r\n");
+    cr_assert_str_eq(RUN(5000, "set", "x", "v", "xx", "pxat", "1"), "$-1\r\n");
+    cr_assert_str_eq(RUN(5000, "dbsize"), ":2\r\n"); /* k (expired), g (expired) */
+    cr_assert_eq(st->expired, 2);
+    /* GETEX and PEXPIREAT delete at once: no expiry is counted. */
+    RUN(5000, "flushdb");
+    cr_assert_str_eq(RUN(5000, "mset", "a", "1", "b", "2"), "+OK\r\n");
+    cr_assert_str_eq(RUN(5000, "getex", "a", "pxat", "4999"), "$1\r\n1\r\n");
+    cr_assert_str_eq(RUN(5000, "pexpireat", "b", "1"), ":1\r\n");
+    cr_assert_str_eq(RUN(5000, "dbsize"), ":0\r\n");
+    cr_assert_eq(st->expired, 2);
+}
+
 Test(commands, default_ttl_applies_to_writes_without_expiry)
 {
     core.default_ttl_ms = 100000;

@@ -164,6 +164,37 @@ Test(store, expiry_boundary_is_inclusive)
     cr_assert_eq(fc_store_size(s), 0, "a lookup of an expired key deletes it");
 }
 
+/* A write whose expiry is already past (SET ... PXAT in the past) stores the key expired, as
+ * Redis 7.0 does: it counts in size and volatile size, and as expired only once reclaimed. */
+Test(store, set_with_a_past_expiry_stores_the_key_expired)
+{
+    fc_entry_view v;
+    const fc_store_stats *st = fc_store_get_stats(s);
+    cr_assert_eq(put("a", "1", NOW - 5), 0);
+    cr_assert_eq(put("b", "2", 0), 0);
+    cr_assert_eq(put("b", "3", NOW), 0, "a live key replaced by an expired value");
+    cr_assert_eq(fc_store_size(s), 2);
+    cr_assert_eq(fc_store_volatile_size(s), 2);
+    cr_assert_eq(st->expired, 0, "nothing was reclaimed yet");
+    cr_assert_eq(st->hits + st->misses, 0);
+    cr_assert_not(get_at("a", NOW, &v));
+    cr_assert_eq(st->expired, 1);
+    cr_assert_eq(st->misses, 1);
+    cr_assert_eq(fc_store_size(s), 1);
+    cr_assert_eq(fc_store_expire_cycle(s, NOW, 1000), 1, "the active cycle reclaims b");
+    cr_assert_eq(st->expired, 2);
+    cr_assert_eq(fc_store_size(s), 0);
+    cr_assert_eq(fc_store_volatile_size(s), 0);
+    /* Over a key that already expired: that one counts as expired, the new one stays. */
+    cr_assert_eq(put("c", "1", NOW - 1), 0);
+    cr_assert_eq(put("c", "2", NOW - 1), 0);
+    cr_assert_eq(st->expired, 3);
+    cr_assert_eq(fc_store_size(s), 1);
+    cr_assert_not(fc_store_del(s, "c", 1, NOW), "deleting it reports it missing");
+    cr_assert_eq(st->expired, 4);
+    cr_assert_eq(fc_store_size(s), 0);
+}
+
 Test(store, lazy_expiry_counts_and_stats)
 {
     fc_entry_view v;
