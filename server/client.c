@@ -22,11 +22,10 @@
 #define HINT_ARGS 4           /* frames with more arguments are parsed one by one, unhinted */
 #define HINT_KEY_MAX 512      /* longer second arguments are not hashed for a hint */
 /* A client's budget per loop turn (client.h, "Fairness"): request words run, bytes read; and the
- * turn's own age, looked at every TURN_CHECK requests: past TURN_NS since the turn's first
- * callback, a client with more requests waits for the next turn. */
+ * turn's own age, looked at every TURN_CHECK requests: past FC_TURN_BUDGET_NS (core.h) since the
+ * turn's first callback, a client with more requests waits for the next turn. */
 #define TURN_ARGS 1024
 #define TURN_READ (256 * 1024)
-#define TURN_NS (500 * 1000)
 #define TURN_CHECK 16
 
 static void flush(fc_client *c);
@@ -97,11 +96,13 @@ static bool turn_spent(const fc_client *c)
     return c->turn_args >= TURN_ARGS || c->turn_read >= TURN_READ;
 }
 
-/* After `ran` requests of this batch: the client's budget is spent, or the turn is too old. */
+/* After `ran` requests of this batch: the client's budget is spent, or the turn is too old
+ * (looked at every TURN_CHECK requests, or after each one while writes evict: memory.h). */
 static bool turn_over(const fc_client *c, size_t ran)
 {
-    return turn_spent(c) || (ran > 0 && ran % TURN_CHECK == 0 &&
-                             uv_hrtime() - c->srv->turn_start_ns > TURN_NS);
+    return turn_spent(c) ||
+           (ran > 0 && (ran % TURN_CHECK == 0 || c->srv->core.evict_pending) &&
+            uv_hrtime() - c->srv->core.turn_start_ns > FC_TURN_BUDGET_NS);
 }
 
 /* This turn's budget is spent: no more reading until the server continues the client. */

@@ -23,8 +23,9 @@
  *
  * Fairness (one loop turn): a client runs at most TURN_ARGS request words (client.c: about 340 SETs
  * or 500 GETs) and reads at most TURN_READ bytes per loop turn, and once the turn is older than
- * TURN_NS (0.5 ms, looked at every 16 requests) a client with more requests waits for the next one,
- * so costly commands (SETs that evict) cut the batch earlier. libuv calls the read callback up to
+ * FC_TURN_BUDGET_NS (core.h: 0.5 ms, looked at every 16 requests) a client with more requests
+ * waits for the next one, so costly commands (SETs that evict) cut the batch earlier; eviction
+ * itself stops at the same age and leaves the rest to the cron (memory.h). libuv calls the read callback up to
  * 32 times per readiness event, so without this one pipelining connection (redis-cli --pipe) could
  * run tens of thousands of requests in one turn while every other client waits. Past the budget the
  * client stops reading and joins the server's deferred list (fc_server_defer); the server's idle

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "server/util.h"
+
 uint64_t fc_memory_limit(const fc_core *core)
 {
     return core->backend ? 0 : core->conf->maxmemory;
@@ -63,15 +65,17 @@ static int fattest(const fc_core *core, const unsigned char *failed)
     return best;
 }
 
-bool fc_memory_make_room(fc_core *core, int64_t now_ms)
+/* Evicts while used memory is over max, until nothing is evictable or, once at least one key went,
+ * the clock passes deadline_ns. Returns the number of keys evicted (a step freeing a flush's
+ * memory counts as one). */
+static int evict_until(fc_core *core, uint64_t max, int64_t now_ms, uint64_t deadline_ns)
 {
-    uint64_t max = fc_memory_limit(core);
-    if (max == 0 || fc_memory_used(core) <= max)
-        return true;
     unsigned char failed[(1024 + 7) / 8];
     int evicted = 0;
     memset(failed, 0, sizeof(failed));
-    while (evicted < FC_MEMORY_EVICT_MAX && fc_memory_used(core) > max) {
+    while (fc_memory_used(core) > max) {
+        if (evicted > 0 && fc_mono_ns() >= deadline_ns)
+            break;
         int db = fattest(core, failed);
         if (db < 0)
             break;
@@ -80,5 +84,30 @@ bool fc_memory_make_room(fc_core *core, int64_t now_ms)
         else
             failed[db / 8] |= (unsigned char)(1u << (db % 8));
     }
-    return evicted > 0 || fc_memory_used(core) <= max;
+    return evicted;
+}
+
+bool fc_memory_make_room(fc_core *core, int64_t now_ms)
+{
+    uint64_t max = fc_memory_limit(core);
+    if (max == 0 || fc_memory_used(core) <= max)
+        return true;
+    uint64_t start = core->turn_start_ns ? core->turn_start_ns : fc_mono_ns();
+    int evicted = evict_until(core, max, now_ms, start + FC_TURN_BUDGET_NS);
+    bool over = fc_memory_used(core) > max;
+    if (over && evicted > 0 && !core->evict_pending) {
+        core->evict_pending = true; /* the turn is spent: the cron goes on */
+        core->bg_kick = true;
+    }
+    return evicted > 0 || !over;
+}
+
+bool fc_memory_evict_step(fc_core *core, int64_t now_ms, uint64_t deadline_ns)
+{
+    uint64_t max = fc_memory_limit(core);
+    if (!core->evict_pending)
+        return false;
+    int evicted = max ? evict_until(core, max, now_ms, deadline_ns) : 0;
+    core->evict_pending = evicted > 0 && fc_memory_used(core) > max;
+    return core->evict_pending;
 }

@@ -39,6 +39,11 @@ typedef struct fc_rename {
     size_t len;
 } fc_rename;
 
+/* How long one loop turn may run clients' requests (and the evictions they cause) before the
+ * rest waits for the next turn: the turn's age past this, from turn_start_ns (client.h,
+ * "Fairness"). */
+#define FC_TURN_BUDGET_NS (500 * 1000)
+
 typedef struct fc_core {
     const fc_conf *conf;
     fc_store **dbs;
@@ -54,6 +59,8 @@ typedef struct fc_core {
     size_t nclients;
     bool shutdown_requested;       /* SHUTDOWN: the server stops after this batch */
     bool bg_kick;                  /* background store work was queued: run the cron soon */
+    bool evict_pending;            /* a write left memory over maxmemory: the cron evicts on */
+    uint64_t turn_start_ns;        /* this loop turn's first callback (uv_hrtime), or 0 */
     int tcp_port;                  /* the port actually bound (0 when none) */
     struct fc_backend *backend;    /* NULL: memory mode (handlers run on dbs) */
     struct fc_nstab *ns;           /* INFO namespaces counters (memory mode only), else NULL */

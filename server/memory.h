@@ -33,13 +33,19 @@ void fc_memory_init(fc_core *core);
 
 /*
  * Before a denyoom command: while used memory is over the limit, evicts one key at a time by the
- * policy from the database holding the most memory (at most FC_MEMORY_EVICT_MAX keys per call, so
- * the work a write waits for is bounded). Returns false when memory is over the limit and nothing
- * could be evicted: the command must be refused with FC_ERR_OOM. True when under the limit, when
- * there is no limit, or when keys were evicted (the rest is evicted by the next writes).
+ * policy from the database holding the most memory, until under the limit or, once a key went,
+ * the loop turn is FC_TURN_BUDGET_NS old (core.h; Redis bounds its eviction by time the same
+ * way). One write can need hundreds of evictions (a leaf table of the key trie doubling adds tens
+ * of KB at once; ~2.5 µs per eviction at 10M keys): what the turn has no time for is left to the
+ * cron (core->evict_pending, fc_memory_evict_step), and meanwhile each denyoom command still
+ * evicts at least one key, so memory overshoots by at most a turn's writes. Returns false when
+ * memory is over the limit and nothing could be evicted: the command must be refused with
+ * FC_ERR_OOM. True when under the limit, when there is no limit, or when keys were evicted.
  */
 bool fc_memory_make_room(fc_core *core, int64_t now_ms);
 
-#define FC_MEMORY_EVICT_MAX 1024
+/* The cron's share: while core->evict_pending, evicts until under the limit, nothing is
+ * evictable, or (after one key) deadline_ns (fc_mono_ns). Returns true while work is left. */
+bool fc_memory_evict_step(fc_core *core, int64_t now_ms, uint64_t deadline_ns);
 
 #endif

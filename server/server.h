@@ -29,7 +29,6 @@ typedef struct fc_server {
     bool has_unix;
     uv_timer_t cron;
     uv_prepare_t meter;          /* ends each loop turn's timing (INFO fc_turn_max_us) */
-    uint64_t turn_start_ns;      /* this turn's first callback (fc_server_turn_begin), or 0 */
     uint64_t turn_cpu_ns;        /* the thread's CPU time then (-DFC_TURN_CPU builds only) */
     uv_check_t flusher;          /* flushes clients whose replies completed during this turn */
     struct fc_client *dirty;     /* those clients, linked through dirty_next */
@@ -69,8 +68,8 @@ uint64_t fc_server_thread_cpu_ns(void);
  * next poll. A clock read once per turn. */
 static inline void fc_server_turn_begin(fc_server *srv)
 {
-    if (!srv->turn_start_ns) {
-        srv->turn_start_ns = uv_hrtime();
+    if (!srv->core.turn_start_ns) {
+        srv->core.turn_start_ns = uv_hrtime();
 #ifdef FC_TURN_CPU
         srv->turn_cpu_ns = fc_server_thread_cpu_ns();
 #endif

@@ -31,4 +31,7 @@ bool fc_eq_word(const char *s, size_t n, const char *word);
 int64_t fc_time_ms(void);
 int64_t fc_time_us(void);
 
+/* CLOCK_MONOTONIC in nanoseconds: the clock of libuv's uv_hrtime, for code without libuv. */
+uint64_t fc_mono_ns(void);
+
 #endif

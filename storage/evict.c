@@ -162,17 +162,24 @@ static size_t sample(fc_store *s, bool vol, fc_entry **out, size_t n)
     return got;
 }
 
-/* Deletes key if present and tidies its leaf; counts an eviction for its namespace if evict. */
+/* Deletes the entry at link in leaf l and tidies the leaf; counts an eviction for its namespace
+ * if evict. */
+static void remove_link(fc_store *s, fc_kleaf *l, fc_entry **link, bool evict)
+{
+    if (evict)
+        fc_store_count_ns(s, fc_entry_key(*link), fc_entry_klen(*link),
+                          offsetof(fc_ns_stats, evictions));
+    fc_store_delete_link(s, l, link);
+    fc_kt_tidy(&s->kt, l);
+}
+
+/* Deletes key if present (see remove_link). */
 static void remove_entry(fc_store *s, const char *key, size_t klen, bool evict)
 {
     fc_kleaf *l;
     fc_entry **link = fc_kt_find(&s->kt, key, klen, fc_kt_hash(&s->kt, key, klen), &l);
-    if (!link)
-        return;
-    if (evict)
-        fc_store_count_ns(s, key, klen, offsetof(fc_ns_stats, evictions));
-    fc_store_delete_link(s, l, link);
-    fc_kt_tidy(&s->kt, l);
+    if (link)
+        remove_link(s, l, link, evict);
 }
 
 /* Deletes the expired entries among smp[0..n); returns how many. */
@@ -270,7 +277,7 @@ static bool pool_evict(fc_store *s, bool vol, int64_t now_ms)
             slot_sink(s, s->npool - 1);
             continue;
         }
-        remove_entry(s, slot_key(best), best->klen, true);
+        remove_link(s, l, link, true);
         slot_remove(s, s->npool - 1);
         return true;
     }

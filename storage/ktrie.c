@@ -558,17 +558,31 @@ fc_kleaf *fc_kt_leaf_from(fc_ktrie *t, uint64_t id, bool *same)
     return NULL;
 }
 
+/* The leaf size sampling treats as full: twice the mean over the vector's leaves (detached ones
+ * included), between RANDOM_FULL_MIN and FC_KT_BURST. Leaves above it are sampled as if they held
+ * that many: with sizes spread as bursts and deletes leave them, that is a small bias, while a
+ * bound of FC_KT_BURST would cost about FC_KT_BURST / mean tries per pick once most leaves are
+ * sparse (evictions thin every leaf: 20+ tries, each a cache miss). */
+#define RANDOM_FULL_MIN 16
+static size_t random_full(const fc_ktrie *t)
+{
+    size_t leaves = t->vlen - t->vholes;
+    size_t full = leaves ? 2 * t->root->count / leaves : FC_KT_BURST;
+    return full < RANDOM_FULL_MIN ? RANDOM_FULL_MIN : full > FC_KT_BURST ? FC_KT_BURST : full;
+}
+
 fc_kleaf *fc_kt_random_leaf(fc_ktrie *t, uint64_t (*r)(void *), void *rctx)
 {
     fc_kleaf *last = NULL;
     if (t->root->count == 0 || t->vlen == 0)
         return NULL;
+    size_t full = random_full(t);
     for (int tries = 0; tries < 32; tries++) {
         fc_kleaf *l = t->vec[r(rctx) % t->vlen];
         if (!l || l->d.count == 0 || !fc_kt_attached(t, l))
             continue;
         last = l;
-        if (r(rctx) % FC_KT_BURST < l->d.count)
+        if (r(rctx) % full < l->d.count)
             return l;
     }
     if (last)

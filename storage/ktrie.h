@@ -36,7 +36,7 @@
 #include "storage/dict.h"
 
 #ifndef FC_KT_BURST /* overridable for tests (the fuzz build bursts after 8) */
-#define FC_KT_BURST 2048
+#define FC_KT_BURST 1024
 #endif
 #define FC_KT_END 256
 #define FC_KT_SLOTS 257

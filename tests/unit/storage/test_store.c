@@ -371,7 +371,10 @@ Test(store, many_inserts_burst_with_lookups)
     for (size_t i = 0; i < n; i += 50)
         cr_assert(fc_store_get(s, k, key_of(k, i), NOW, 0, &v));
     cr_assert_eq(fc_store_size(s), n / 50);
-    cr_assert_lt(fc_store_bytes(s), 200 * (n / 50), "memory came back after the shrink");
+    /* Left: 2,000 keys in sparse leaves under the trie's nodes (~2 KB each): ~300 B per key left
+     * with 1,024-key leaves (measured), for ~57 B per key when the leaves are full. */
+    cr_assert_lt(fc_store_bytes(s), 400 * (n / 50), "memory came back after the shrink: %zu",
+                 fc_store_bytes(s));
 }
 
 /* SCAN guarantee: keys present for the whole scan are returned at least once. */
