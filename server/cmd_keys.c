@@ -3,6 +3,9 @@
  * RENAME(NX), SELECT, FLUSHDB/FLUSHALL and fastcached's INVALIDATE.
  *
  * KEYS and SCAN never return expired keys; DBSIZE counts keys not yet reclaimed, as Redis does.
+ * As in Redis 7.0, KEYS only filters expired keys out, while SCAN deletes the ones that match
+ * its pattern (counted in expired_keys), and SCAN ... TYPE looks every matching key up, counting
+ * a keyspace hit or miss each (an expired key is "none" to it: TYPE none returns such keys).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -59,22 +62,56 @@ void cmd_dbsize(fc_cmd_ctx *c)
     fc_resp_int(c->out, (int64_t)fc_store_size(fc_ctx_db(c)));
 }
 
-/* Collects matching keys as bulk replies into a side buffer, counting them. */
+/* Collects matching keys as bulk replies into a side buffer, counting them. type: SCAN's TYPE
+ * argument, or NULL. */
 typedef struct key_collector {
     fc_buf items;
     size_t n;
+    size_t live;  /* live keys that matched the pattern (SCAN's COUNT counts these) */
     const char *pat;
     size_t plen;
     bool all;
+    const fc_arg *type;
 } key_collector;
 
-static void collect_key(void *ctx, const fc_entry_view *e)
+static bool key_matches(const key_collector *k, const fc_entry_view *e)
+{
+    return k->all || fc_glob_match(k->pat, k->plen, e->key, e->klen, false);
+}
+
+static void collect(key_collector *k, const fc_entry_view *e)
+{
+    fc_resp_bulk(&k->items, e->key, e->klen);
+    k->n++;
+}
+
+/* KEYS: live matching keys; expired ones stay where they are. */
+static unsigned keys_visit(void *ctx, const fc_entry_view *e, bool expired)
 {
     key_collector *k = ctx;
-    if (k->all || fc_glob_match(k->pat, k->plen, e->key, e->klen, false)) {
-        fc_resp_bulk(&k->items, e->key, e->klen);
-        k->n++;
+    if (!expired && key_matches(k, e))
+        collect(k, e);
+    return 0;
+}
+
+/* SCAN: pattern first, then type, then expiry, in Redis's order. Only a matching key is looked
+ * at further: with TYPE it is looked up (an expired one is deleted by that lookup and its type
+ * is "none"); without, an expired one is deleted. */
+static unsigned scan_visit(void *ctx, const fc_entry_view *e, bool expired)
+{
+    key_collector *k = ctx;
+    if (!key_matches(k, e))
+        return 0;
+    k->live += !expired;
+    if (k->type) {
+        if (fc_eq_word(k->type->p, k->type->len, expired ? "none" : "string"))
+            collect(k, e);
+        return FC_VISIT_LOOKUP | FC_VISIT_REAP;
     }
+    if (expired)
+        return FC_VISIT_REAP;
+    collect(k, e);
+    return 0;
 }
 
 static void reply_collected(fc_cmd_ctx *c, key_collector *k)
@@ -91,7 +128,7 @@ void cmd_keys(fc_cmd_ctx *c)
     fc_buf_init(&k.items, 0);
     uint64_t cursor = 0;
     do {
-        cursor = fc_store_scan(fc_ctx_db(c), cursor, c->now_ms, collect_key, &k);
+        cursor = fc_store_scan_visit(fc_ctx_db(c), cursor, c->now_ms, keys_visit, &k);
     } while (cursor != 0);
     reply_collected(c, &k);
 }
@@ -157,23 +194,17 @@ void cmd_scan(fc_cmd_ctx *c)
     scan_opts o;
     if (!parse_cursor(c, &cursor) || !parse_scan_opts(c, &o))
         return;
-    key_collector k = {0};
+    key_collector k = {.type = o.type};
     fc_buf_init(&k.items, 0);
     k.all = !o.match || (o.match->len == 1 && o.match->p[0] == '*');
     if (o.match) {
         k.pat = o.match->p;
         k.plen = o.match->len;
     }
-    /* A TYPE other than "string" matches nothing, but the cursor still advances. */
-    bool type_ok = !o.type || fc_eq_word(o.type->p, o.type->len, "string");
     long long iterations = o.count > INT64_MAX / 10 ? INT64_MAX : o.count * 10;
     do {
-        cursor = fc_store_scan(fc_ctx_db(c), cursor, c->now_ms, collect_key, &k);
-    } while (cursor && iterations-- && (long long)k.n < o.count);
-    if (!type_ok) {
-        k.n = 0;
-        k.items.len = 0;
-    }
+        cursor = fc_store_scan_visit(fc_ctx_db(c), cursor, c->now_ms, scan_visit, &k);
+    } while (cursor && iterations-- && (long long)k.live < o.count);
     char num[24];
     size_t len = (size_t)snprintf(num, sizeof(num), "%llu", (unsigned long long)cursor);
     fc_resp_array(c->out, 2);

@@ -142,7 +142,11 @@ void cmd_config(fc_cmd_ctx *c)
             fc_reply_arity(c, "config|resetstat");
             return;
         }
+        /* As Redis's resetServerStats: every counter INFO stats shows, expired_keys,
+         * evicted_keys and keyspace_hits/misses (kept by each database) included. */
         memset(&c->core->stats, 0, sizeof(c->core->stats));
+        for (int i = 0; i < c->core->ndb; i++)
+            fc_store_reset_stats(c->core->dbs[i]);
         fc_resp_ok(c->out);
     } else if (fc_arg_is(c, 1, "set")) {
         if (c->argc < 4)

@@ -149,10 +149,12 @@ static inline void fc_entry_write_expire(fc_entry *e, int64_t at)
     memcpy(e->body, &at, 8);
 }
 
+/* Expired once its time has passed: at == now_ms is still live, as Redis's keyIsExpired
+ * (now > when) has it, so SET k v PXAT <now> then GET k in the same millisecond finds it. */
 static inline bool fc_entry_is_expired(const fc_entry *e, int64_t now_ms)
 {
     int64_t at = fc_entry_expire(e);
-    return at != 0 && at <= now_ms;
+    return at != 0 && at < now_ms;
 }
 
 static inline bool fc_entry_key_eq(const fc_entry *e, const char *key, size_t klen)

@@ -347,25 +347,38 @@ size_t fc_store_bytes(const fc_store *s)
 }
 
 typedef struct scan_ctx {
+    fc_store *s;
     int64_t now_ms;
-    fc_store_scan_fn *fn;
+    fc_store_visit_fn *fn;
     void *ctx;
     fc_entry *expired[SCAN_REAP_MAX];
     size_t nexpired;
 } scan_ctx;
 
+/* Counts a read lookup of e, as fc_store_get does (without touching the eviction clock: Redis's
+ * SCAN reads types with LOOKUP_NOTOUCH). */
+static void count_lookup(fc_store *s, const fc_entry *e, bool hit)
+{
+    if (hit)
+        s->stats.hits++;
+    else
+        s->stats.misses++;
+    fc_store_count_ns(s, fc_entry_key(e), fc_entry_klen(e),
+                      hit ? offsetof(fc_ns_stats, hits) : offsetof(fc_ns_stats, misses));
+}
+
 static void scan_bucket(void *arg, fc_entry **head)
 {
     scan_ctx *c = arg;
     for (fc_entry *e = *head; e; e = e->next) {
-        if (fc_entry_is_expired(e, c->now_ms)) {
-            if (c->nexpired < SCAN_REAP_MAX)
-                c->expired[c->nexpired++] = e;
-            continue;
-        }
+        bool expired = fc_entry_is_expired(e, c->now_ms);
         fc_entry_view v;
         fill_view(e, &v);
-        c->fn(c->ctx, &v);
+        unsigned ask = c->fn(c->ctx, &v, expired);
+        if (ask & FC_VISIT_LOOKUP)
+            count_lookup(c->s, e, !expired);
+        if (expired && (ask & FC_VISIT_REAP) && c->nexpired < SCAN_REAP_MAX)
+            c->expired[c->nexpired++] = e;
     }
 }
 
@@ -391,10 +404,10 @@ static void reap_met(fc_store *s, fc_kleaf *l, scan_ctx *c)
  * higher ids, and a leaf that vanished is replaced by the next id starting at bucket 0, so no
  * key present for the whole scan is missed.
  */
-uint64_t fc_store_scan(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_scan_fn *fn,
-                       void *ctx)
+uint64_t fc_store_scan_visit(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_visit_fn *fn,
+                             void *ctx)
 {
-    scan_ctx c = {.now_ms = now_ms, .fn = fn, .ctx = ctx, .nexpired = 0};
+    scan_ctx c = {.s = s, .now_ms = now_ms, .fn = fn, .ctx = ctx, .nexpired = 0};
     bool same;
     uint64_t inner = cursor & SCAN_INNER_MASK;
     fc_kleaf *l = fc_kt_leaf_from(&s->kt, cursor >> SCAN_INNER_BITS, &same);
@@ -409,16 +422,38 @@ uint64_t fc_store_scan(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_sc
     return l ? l->id << SCAN_INNER_BITS : 0;
 }
 
-/* Picks a random entry of the chain at head; NULL when that entry is expired. */
-static fc_entry *pick_in_chain(fc_entry *head, uint64_t r, int64_t now_ms)
+/* fc_store_scan's callback and context, as a visit callback. */
+typedef struct live_visit {
+    fc_store_scan_fn *fn;
+    void *ctx;
+} live_visit;
+
+static unsigned visit_live(void *arg, const fc_entry_view *e, bool expired)
+{
+    live_visit *lv = arg;
+    if (expired)
+        return FC_VISIT_REAP;
+    lv->fn(lv->ctx, e);
+    return 0;
+}
+
+uint64_t fc_store_scan(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_scan_fn *fn,
+                       void *ctx)
+{
+    live_visit lv = {fn, ctx};
+    return fc_store_scan_visit(s, cursor, now_ms, visit_live, &lv);
+}
+
+/* The link of a random entry of the non-empty chain at *head. */
+static fc_entry **pick_in_chain(fc_entry **head, uint64_t r)
 {
     size_t len = 0;
-    for (fc_entry *e = head; e; e = e->next)
+    for (fc_entry *e = *head; e; e = e->next)
         len++;
-    fc_entry *e = head;
+    fc_entry **link = head;
     for (size_t i = (size_t)(r % len); i > 0; i--)
-        e = e->next;
-    return fc_entry_is_expired(e, now_ms) ? NULL : e;
+        link = &(*link)->next;
+    return link;
 }
 
 static uint64_t next_rnd(void *arg)
@@ -428,34 +463,56 @@ static uint64_t next_rnd(void *arg)
     return *r;
 }
 
-/* Fallback when random probes keep finding expired keys: the first live entry in leaf order. */
+/* Deletes the expired entry at *link of leaf l (which may go). */
+static void reap_one(fc_store *s, fc_kleaf *l, fc_entry **link)
+{
+    fc_store_delete_link(s, l, link);
+    s->stats.expired++;
+    fc_kt_tidy(&s->kt, l);
+}
+
+/* Fallback when random picks keep finding expired keys: the first live entry in leaf order,
+ * deleting the expired entries before it (after a mass free, glibc merges them now: reclaim.c). */
 static fc_entry *first_live(fc_store *s, int64_t now_ms)
 {
     bool same;
-    for (fc_kleaf *l = fc_kt_leaf_from(&s->kt, 0, &same); l;
-         l = fc_kt_leaf_from(&s->kt, l->id + 1, &same))
-        for (size_t i = 0; i < l->d.t[0].size; i++)
-            for (fc_entry *e = l->d.t[0].b[i]; e; e = e->next)
-                if (!fc_entry_is_expired(e, now_ms))
-                    return e;
-    return NULL;
+    fc_entry *found = NULL;
+    size_t total = 0;
+    for (fc_kleaf *l = fc_kt_leaf_from(&s->kt, 0, &same); l && !found;) {
+        uint64_t id = l->id;
+        size_t reaped = 0;
+        for (size_t i = 0; i < l->d.t[0].size && !found; i++) {
+            reaped += fc_store_reap_chain(s, l, &l->d.t[0].b[i], now_ms);
+            found = l->d.t[0].b[i];
+        }
+        if (reaped)
+            fc_kt_tidy(&s->kt, l); /* may free l; entries do not move */
+        total += reaped;
+        l = found ? NULL : fc_kt_leaf_from(&s->kt, id + 1, &same);
+    }
+    if (total)
+        fc_store_consolidate_freed();
+    return found;
 }
 
 bool fc_store_random(fc_store *s, int64_t now_ms, uint64_t rnd, fc_entry_view *out)
 {
     fc_entry *e = NULL;
-    if (fc_store_size(s) == 0)
-        return false;
     uint64_t r = rnd;
-    for (int i = 0; i < RANDOM_TRIES && !e; i++) {
+    for (int i = 0; i < RANDOM_TRIES && !e && fc_store_size(s) > 0; i++) {
         fc_kleaf *l = fc_kt_random_leaf(&s->kt, next_rnd, &r);
         if (!l || l->d.t[0].size == 0)
             continue;
-        fc_entry *head = l->d.t[0].b[next_rnd(&r) & (l->d.t[0].size - 1)];
-        if (head)
-            e = pick_in_chain(head, next_rnd(&r) >> 32, now_ms);
+        fc_entry **head = &l->d.t[0].b[next_rnd(&r) & (l->d.t[0].size - 1)];
+        if (!*head)
+            continue;
+        fc_entry **link = pick_in_chain(head, next_rnd(&r) >> 32);
+        if (fc_entry_is_expired(*link, now_ms))
+            reap_one(s, l, link);
+        else
+            e = *link;
     }
-    if (!e)
+    if (!e && fc_store_size(s) > 0)
         e = first_live(s, now_ms);
     if (!e)
         return false;
@@ -466,6 +523,11 @@ bool fc_store_random(fc_store *s, int64_t now_ms, uint64_t rnd, fc_entry_view *o
 const fc_store_stats *fc_store_get_stats(const fc_store *s)
 {
     return &s->stats;
+}
+
+void fc_store_reset_stats(fc_store *s)
+{
+    memset(&s->stats, 0, sizeof(s->stats));
 }
 
 void fc_store_set_nstab(fc_store *s, fc_nstab *t)

@@ -11,7 +11,8 @@
  * borrows the store's memory and is valid only until the next call that mutates this store.
  *
  * Expiry convention: expire_at == FC_NO_EXPIRE (0) means no expiry; any other value is an
- * absolute Unix time in ms, and a key is expired when expire_at <= now_ms.
+ * absolute Unix time in ms, and a key is expired when expire_at < now_ms (as Redis: a key whose
+ * time is exactly now is still live).
  */
 #ifndef FC_STORAGE_STORE_H
 #define FC_STORAGE_STORE_H
@@ -33,8 +34,8 @@ typedef struct fc_entry_view {
 } fc_entry_view;
 
 typedef struct fc_store_stats {
-    uint64_t hits;        /* fc_store_get found a live key */
-    uint64_t misses;      /* fc_store_get found nothing */
+    uint64_t hits;        /* a lookup (fc_store_get, FC_VISIT_LOOKUP) found a live key */
+    uint64_t misses;      /* a lookup found nothing or an expired key */
     uint64_t expired;     /* keys removed because their time had come (lazy or active) */
     uint64_t evicted;     /* keys removed by fc_store_evict */
 } fc_store_stats;
@@ -152,13 +153,38 @@ typedef void fc_store_scan_fn(void *ctx, const fc_entry_view *e);
  * One step of a cursor scan with Redis's guarantees: start with cursor 0, call until it returns 0;
  * every key present for the whole scan is visited at least once (keys may repeat), even while
  * leaves grow, shrink, burst or go between calls. Each call visits at least one bucket of one
- * leaf and returns the next cursor. Expired keys are not visited. (A burst shows the keys it
- * moves again, so under inserts that keep bursting leaves ahead of it a scan takes longer.)
+ * leaf and returns the next cursor. Expired keys are not visited; the ones met are deleted
+ * (counted as expired). (A burst shows the keys it moves again, so under inserts that keep
+ * bursting leaves ahead of it a scan takes longer.) fc_store_scan_visit with a callback that
+ * asks FC_VISIT_REAP for every expired key.
  */
 uint64_t fc_store_scan(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_scan_fn *fn,
                        void *ctx);
 
-/* Fills *out with a random live key. Returns false if the store has none. */
+/* What a visit callback asks of the store for the key it was shown (an OR of these, or 0). */
+#define FC_VISIT_REAP 1u   /* if the key is expired, delete it (counted as expired) */
+#define FC_VISIT_LOOKUP 2u /* count a read lookup of the key: a hit when live, else a miss */
+
+/* Visit callback: every key met, expired ones included (expired true), borrowed for the
+ * duration of the call; returns FC_VISIT_* flags. The callback must not mutate the store. */
+typedef unsigned fc_store_visit_fn(void *ctx, const fc_entry_view *e, bool expired);
+
+/*
+ * fc_store_scan showing expired keys too, each of which stays unless the callback asks
+ * FC_VISIT_REAP. KEYS leaves them (Redis's KEYS only filters them out); SCAN reaps the ones that
+ * match its pattern, and with TYPE counts a lookup per key (Redis's SCAN looks each key up to
+ * read its type). The cursor and its guarantees are fc_store_scan's.
+ */
+uint64_t fc_store_scan_visit(fc_store *s, uint64_t cursor, int64_t now_ms, fc_store_visit_fn *fn,
+                             void *ctx);
+
+/*
+ * Fills *out with a random live key. Returns false if the store has none. As Redis's RANDOMKEY,
+ * an expired key it picks is deleted (counted as expired) and it picks again; after a bounded
+ * number of random picks it takes the first live key in leaf order, deleting the expired keys it
+ * passes on the way. So a call costs O(expired keys it deletes + a few hundred picks), every
+ * expired key is paid for once, and a store holding only expired keys ends empty, as in Redis.
+ */
 bool fc_store_random(fc_store *s, int64_t now_ms, uint64_t rnd, fc_entry_view *out);
 
 /* Deletes every live key matching the glob pattern and returns how many were deleted, all of it
@@ -187,8 +213,11 @@ bool fc_store_invalidate_start(fc_store *s, const char *pat, size_t plen, int64_
  * repeatedly with a clock check in between. */
 size_t fc_store_expire_cycle(fc_store *s, int64_t now_ms, size_t max_work);
 
-
 const fc_store_stats *fc_store_get_stats(const fc_store *s);
+
+/* Zeroes the counters of fc_store_get_stats (CONFIG RESETSTAT); the per-namespace counters of
+ * fc_store_set_nstab are not the store's and stay. */
+void fc_store_reset_stats(fc_store *s);
 
 struct fc_nstab;
 

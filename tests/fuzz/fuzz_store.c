@@ -12,7 +12,7 @@
  * the ending: a clean one (everything reclaimed, every key deleted, fc_store_bytes back to the
  * empty store's) or fc_store_free with work pending (every job's done must fire in it).
  *
- * The model knows, per key: present or not, value, expiry. A key with expiry <= now is dead
+ * The model knows, per key: present or not, value, expiry. A key with expiry < now is dead
  * for the model but may still be present (lazy expiry), so sizes are checked between a lower
  * bound (live keys) and an upper bound (present keys). Checked: every return value against the
  * model (get, del, set_expire, rename, resize_value, random, INVALIDATE counts), scan's
@@ -129,7 +129,7 @@ static mkey *key_find(const char *k, size_t len)
 
 static bool live(const mkey *m)
 {
-    return m->present && (m->exp == 0 || m->exp > now);
+    return m->present && (m->exp == 0 || m->exp >= now); /* live through its expiry ms */
 }
 
 static bool frozen(const mkey *m)
@@ -439,6 +439,7 @@ static void op_random(uint8_t a, uint8_t b)
 {
     fc_entry_view e;
     bool any = false;
+    disturb(); /* it deletes the expired keys it picks */
     if (!fc_store_random(s, now, (uint64_t)a << 8 | b, &e)) {
         for (size_t k = 0; k < nkeys; k++)
             any |= live(&keys[k]) && !frozen(&keys[k]);

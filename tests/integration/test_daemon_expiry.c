@@ -142,10 +142,20 @@ Test(daemon_expiry, active_expiry_reclaims_unread_keys)
     dt_stop_ok(&d);
 }
 
+/* The value of field in an INFO reply, or -1. */
+static long long stat_of(const char *info, const char *field)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\r\n%s:", field);
+    const char *p = strstr(info, pat);
+    return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
 /* Writes the inline commands of cmds (each ending in \r\n) in one write, so no active-expiry
  * tick runs between them, and returns their replies concatenated (malloc'd). Each INFO stats
- * reply becomes "expired+<n>\r\n", n counted from the pipeline's first INFO stats. */
-static char *pipeline(int fd, const char *cmds)
+ * reply becomes "expired+<n>\r\n", n counted from the pipeline's first INFO stats, or with
+ * absolute, "stats expired=<n> evicted=<n> hits=<n> misses=<n>\r\n". */
+static char *pipeline_as(int fd, const char *cmds, bool absolute)
 {
     cr_assert_eq(fc_send_all(fd, cmds, strlen(cmds)), 0);
     size_t cap = 4096, len = 0;
@@ -156,20 +166,28 @@ static char *pipeline(int fd, const char *cmds)
         size_t rl;
         char *r = fc_read_reply(fd, &rl, 5000);
         cr_assert_not_null(r, "no reply in pipeline:\n%s", cmds);
-        const char *ek = strstr(r, "\r\nexpired_keys:");
-        char line[64];
-        if (ek) {
-            long long n = strtoll(ek + strlen("\r\nexpired_keys:"), NULL, 10);
+        long long n = stat_of(r, "expired_keys");
+        char line[160];
+        if (n >= 0 && absolute) {
+            rl = (size_t)snprintf(line, sizeof(line), "stats expired=%lld evicted=%lld hits=%lld "
+                                  "misses=%lld\r\n", n, stat_of(r, "evicted_keys"),
+                                  stat_of(r, "keyspace_hits"), stat_of(r, "keyspace_misses"));
+        } else if (n >= 0) {
             base = base < 0 ? n : base;
             rl = (size_t)snprintf(line, sizeof(line), "expired+%lld\r\n", n - base);
         }
         cr_assert_lt(len + rl, cap);
-        memcpy(out + len, ek ? line : r, rl);
+        memcpy(out + len, n >= 0 ? line : r, rl);
         len += rl;
         free(r);
     }
     out[len] = '\0';
     return out;
+}
+
+static char *pipeline(int fd, const char *cmds)
+{
+    return pipeline_as(fd, cmds, false);
 }
 
 #define KS_ONE "$44\r\n# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=0\r\n\r\n"
@@ -239,6 +257,96 @@ Test(daemon_expiry, past_exat_pxat_match_redis, .fini = stop_ref)
     cr_assert_eq(dt_int(c, "DBSIZE"), 0, "the active cycle left the expired key");
     cr_assert_eq(info_field(c, "stats", "expired_keys"), before + 1);
     redisFree(c);
+    close(fds[0]);
+    close(fds[1]);
+    fc_stop(&ref);
+    dt_stop_ok(&d);
+}
+
+#define KS_3_2 "$44\r\n# Keyspace\r\ndb0:keys=3,expires=2,avg_ttl=0\r\n\r\n"
+#define STATS(e, h, m) "stats expired=" #e " evicted=0 hits=" #h " misses=" #m "\r\n"
+#define OK5 "+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n"
+
+/*
+ * The expired keys KEYS, SCAN and RANDOMKEY meet, and CONFIG RESETSTAT, as Redis 7.0.15 counts
+ * them: KEYS leaves them (DBSIZE and expired_keys do not move); SCAN deletes those matching its
+ * pattern; SCAN ... TYPE counts a hit or miss per matching key; RANDOMKEY deletes the ones it
+ * picks; RESETSTAT zeroes expired_keys and keyspace_hits/misses. Each step is one pipelined
+ * write starting with RESETSTAT, compared with a redis-server and with literal replies.
+ */
+Test(daemon_expiry, expired_keys_met_and_resetstat_match_redis, .fini = stop_ref)
+{
+    static const char *const steps[][2] = {
+        {"FLUSHALL\r\nCONFIG RESETSTAT\r\nSET a 1\r\nGET a\r\nGET nokey\r\nSET e v PXAT 1\r\n"
+         "GET e\r\nINFO stats\r\nCONFIG RESETSTAT\r\nINFO stats\r\nDBSIZE\r\n",
+         "+OK\r\n+OK\r\n+OK\r\n$1\r\n1\r\n$-1\r\n+OK\r\n$-1\r\n" STATS(1, 1, 2) "+OK\r\n"
+         STATS(0, 0, 0) ":1\r\n"},
+        {"FLUSHALL\r\nCONFIG RESETSTAT\r\nSET e1 v PXAT 1\r\nSET e2 v PXAT 1\r\nSET live v\r\n"
+         "KEYS *\r\nDBSIZE\r\nINFO keyspace\r\nINFO stats\r\n",
+         OK5 "*1\r\n$4\r\nlive\r\n:3\r\n" KS_3_2 STATS(0, 0, 0)},
+        {"FLUSHALL\r\nCONFIG RESETSTAT\r\nSET xe v PXAT 1\r\nSET ye v PXAT 1\r\nSET xlive v\r\n"
+         "SCAN 0 MATCH x* COUNT 100\r\nDBSIZE\r\nINFO stats\r\n",
+         OK5 "*2\r\n$1\r\n0\r\n*1\r\n$5\r\nxlive\r\n:2\r\n" STATS(1, 0, 0)},
+        {"FLUSHALL\r\nCONFIG RESETSTAT\r\nSET e v PXAT 1\r\nSET live v\r\n"
+         "SCAN 0 TYPE string COUNT 100\r\nINFO stats\r\nSET e v PXAT 1\r\n"
+         "SCAN 0 TYPE none COUNT 100\r\nDBSIZE\r\nINFO stats\r\n",
+         "+OK\r\n+OK\r\n+OK\r\n+OK\r\n*2\r\n$1\r\n0\r\n*1\r\n$4\r\nlive\r\n" STATS(1, 1, 1)
+         "+OK\r\n*2\r\n$1\r\n0\r\n*1\r\n$1\r\ne\r\n:1\r\n" STATS(2, 2, 2)},
+        {"FLUSHALL\r\nCONFIG RESETSTAT\r\nSET e1 v PXAT 1\r\nSET e2 v PXAT 1\r\nSET e3 v PXAT 1\r\n"
+         "RANDOMKEY\r\nDBSIZE\r\nINFO keyspace\r\nINFO stats\r\n",
+         OK5 "$-1\r\n:0\r\n" KS_NONE STATS(3, 0, 0)},
+    };
+    cr_assert_eq(fc_start_redis(&ref, NULL), 0, "redis-server did not start");
+    dt_start(&d, NULL);
+    int fds[2] = {dt_connect_raw(&d), fc_connect(ref.port)};
+    cr_assert_geq(fds[1], 0);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        char *ours = pipeline_as(fds[0], steps[i][0], true);
+        char *theirs = pipeline_as(fds[1], steps[i][0], true);
+        cr_expect_str_eq(ours, theirs, "step %zu differs from redis-server", i);
+        cr_expect_str_eq(ours, steps[i][1], "step %zu", i);
+        free(ours);
+        free(theirs);
+    }
+    close(fds[0]);
+    close(fds[1]);
+    fc_stop(&ref);
+    dt_stop_ok(&d);
+}
+
+/* SET k v PXAT <now> then GET k: live in the same millisecond (Redis expires a key once now >
+ * its time). Returns how many of up to tries attempts ran within the key's expiry millisecond
+ * (PTTL 0); asserts every reply is consistent (GET nil exactly when PTTL is -2). */
+static int attempts_at_expiry_ms(int fd, int tries, int want)
+{
+    int seen = 0;
+    for (int i = 0; i < tries && seen < want; i++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long long at = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        char cmds[128];
+        snprintf(cmds, sizeof(cmds), "SET k v PXAT %lld\r\nGET k\r\nPTTL k\r\n", at);
+        char *r = pipeline(fd, cmds);
+        bool nil = strncmp(r, "+OK\r\n$-1\r\n", 10) == 0;
+        cr_assert(nil || strncmp(r, "+OK\r\n$1\r\nv\r\n", 12) == 0, "%s", r);
+        const char *pttl = r + (nil ? 10 : 12);
+        cr_assert_eq(nil, strcmp(pttl, ":-2\r\n") == 0, "GET and PTTL disagree: %s", r);
+        seen += strcmp(pttl, ":0\r\n") == 0;
+        free(r);
+    }
+    return seen;
+}
+
+Test(daemon_expiry, key_is_live_through_its_expiry_millisecond, .fini = stop_ref)
+{
+    cr_assert_eq(fc_start_redis(&ref, NULL), 0, "redis-server did not start");
+    dt_start(&d, NULL);
+    int fds[2] = {dt_connect_raw(&d), fc_connect(ref.port)};
+    cr_assert_geq(fds[1], 0);
+    /* Most attempts land in the millisecond they name; a few cross into the next. */
+    cr_assert_eq(attempts_at_expiry_ms(fds[1], 2000, 3), 3, "redis-server never saw its ms");
+    cr_assert_eq(attempts_at_expiry_ms(fds[0], 2000, 3), 3,
+                 "no GET found a key in its expiry millisecond");
     close(fds[0]);
     close(fds[1]);
     fc_stop(&ref);

@@ -4,6 +4,8 @@
  * errors. A real core with real stores backs each test; time is passed in.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/commands.h"
@@ -116,8 +118,10 @@ Test(commands, ttl_follows_the_injected_clock)
     cr_assert_str_eq(RUN(1000, "ttl", "k"), ":2\r\n");     /* 1500 ms rounds to 2 */
     cr_assert_str_eq(RUN(1001, "ttl", "k"), ":1\r\n");     /* 1499 ms rounds to 1 */
     cr_assert_str_eq(RUN(2499, "pttl", "k"), ":1\r\n");
-    cr_assert_str_eq(RUN(2500, "get", "k"), "$-1\r\n");    /* expired exactly at its time */
-    cr_assert_str_eq(RUN(2500, "ttl", "k"), ":-2\r\n");
+    cr_assert_str_eq(RUN(2500, "pttl", "k"), ":0\r\n");   /* live through its time (Redis) */
+    cr_assert_str_eq(RUN(2500, "get", "k"), "$1\r\nv\r\n");
+    cr_assert_str_eq(RUN(2501, "get", "k"), "$-1\r\n");    /* expired once its time passed */
+    cr_assert_str_eq(RUN(2501, "ttl", "k"), ":-2\r\n");
 }
 
 /* A plain SET does no lookup of its own (fc_store_set finds the key): over an expired key it
@@ -155,7 +159,7 @@ Test(commands, past_exat_pxat_on_set_stores_the_key_expired)
     cr_assert_str_eq(RUN(5000, "get", "k"), "$-1\r\n");
     cr_assert_eq(st->expired, 1);
     cr_assert_str_eq(RUN(5000, "dbsize"), ":0\r\n");
-    cr_assert_str_eq(RUN(5000, "set", "k", "v", "pxat", "5000"), "+OK\r\n"); /* now is past */
+    cr_assert_str_eq(RUN(5000, "set", "k", "v", "pxat", "4999"), "+OK\r\n"); /* 1 ms ago */
     cr_assert_str_eq(RUN(5000, "set", "j", "v", "exat", "4"), "+OK\r\n");
     cr_assert_str_eq(RUN(5000, "dbsize"), ":2\r\n");
     cr_assert_str_eq(RUN(5000, "ttl", "j"), ":-2\r\n");
@@ -173,6 +177,108 @@ Test(commands, past_exat_pxat_on_set_stores_the_key_expired)
     cr_assert_str_eq(RUN(5000, "pexpireat", "b", "1"), ":1\r\n");
     cr_assert_str_eq(RUN(5000, "dbsize"), ":0\r\n");
     cr_assert_eq(st->expired, 2);
+}
+
+/* The value of an INFO stats field, or -1. */
+static long long stat_field(int64_t now, const char *name)
+{
+    const char *txt = RUN(now, "info", "stats");
+    char key[64];
+    snprintf(key, sizeof(key), "\r\n%s:", name);
+    const char *p = strstr(txt, key);
+    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Redis 7.0.15: a key is expired only once now > its time, so SET ... PXAT <now> then GET in the
+ * same millisecond finds it. */
+Test(commands, a_key_is_live_through_its_expiry_millisecond)
+{
+    cr_assert_str_eq(RUN(5000, "set", "k", "v", "pxat", "5000"), "+OK\r\n");
+    cr_assert_str_eq(RUN(5000, "get", "k"), "$1\r\nv\r\n");
+    cr_assert_str_eq(RUN(5000, "pttl", "k"), ":0\r\n");
+    cr_assert_str_eq(RUN(5000, "keys", "*"), "*1\r\n$1\r\nk\r\n");
+    cr_assert_str_eq(RUN(5000, "randomkey"), "$1\r\nk\r\n");
+    cr_assert_str_eq(RUN(5001, "get", "k"), "$-1\r\n");
+    cr_assert_eq(stat_field(5001, "expired_keys"), 1);
+}
+
+/* KEYS filters expired keys out and leaves them (DBSIZE, INFO keyspace and expired_keys do not
+ * move); SCAN deletes the expired keys that match its pattern, and only those. */
+Test(commands, keys_leaves_expired_keys_scan_reaps_the_matching_ones)
+{
+    RUN(1000, "set", "xa", "v", "px", "10");
+    RUN(1000, "set", "ya", "v", "px", "10");
+    RUN(1000, "set", "xlive", "v");
+    cr_assert_str_eq(RUN(2000, "keys", "*a"), "*0\r\n");
+    cr_assert_str_eq(RUN(2000, "keys", "x*"), "*1\r\n$5\r\nxlive\r\n");
+    cr_assert_str_eq(RUN(2000, "dbsize"), ":3\r\n");
+    cr_assert_str_eq(RUN(2000, "info", "keyspace"),
+                     "$44\r\n# Keyspace\r\ndb0:keys=3,expires=2,avg_ttl=0\r\n\r\n");
+    cr_assert_eq(stat_field(2000, "expired_keys"), 0);
+    cr_assert_str_eq(RUN(2000, "scan", "0", "match", "x*", "count", "100"),
+                     "*2\r\n$1\r\n0\r\n*1\r\n$5\r\nxlive\r\n");
+    cr_assert_str_eq(RUN(2000, "dbsize"), ":2\r\n");
+    cr_assert_eq(stat_field(2000, "expired_keys"), 1);
+    cr_assert_str_eq(RUN(2000, "exists", "ya"), ":0\r\n"); /* the lookup reclaims it */
+    cr_assert_eq(stat_field(2000, "expired_keys"), 2);
+}
+
+/* SCAN ... TYPE looks each matching key up as Redis does: a hit per live key, a miss (and a
+ * delete) per expired one, whose type is then "none", so TYPE none returns it. */
+Test(commands, scan_type_counts_lookups_and_type_none_returns_expired_keys)
+{
+    RUN(1000, "set", "e", "v", "px", "10");
+    RUN(1000, "set", "live", "v");
+    cr_assert_str_eq(RUN(2000, "scan", "0", "type", "list"), "*2\r\n$1\r\n0\r\n*0\r\n");
+    cr_assert_eq(stat_field(2000, "keyspace_hits"), 1);
+    cr_assert_eq(stat_field(2000, "keyspace_misses"), 1);
+    cr_assert_eq(stat_field(2000, "expired_keys"), 1);
+    RUN(1000, "set", "e", "v", "px", "10");
+    cr_assert_str_eq(RUN(2000, "scan", "0", "type", "NONE"),
+                     "*2\r\n$1\r\n0\r\n*1\r\n$1\r\ne\r\n");
+    cr_assert_str_eq(RUN(2000, "dbsize"), ":1\r\n");
+    cr_assert_str_eq(RUN(2000, "scan", "0", "type", "string", "match", "l*"),
+                     "*2\r\n$1\r\n0\r\n*1\r\n$4\r\nlive\r\n");
+    cr_assert_eq(stat_field(2000, "keyspace_hits"), 3);
+    cr_assert_eq(stat_field(2000, "keyspace_misses"), 2);
+}
+
+/* RANDOMKEY deletes the expired keys it picks (counted in expired_keys); with only expired keys
+ * it deletes them all and replies nil, as Redis on a master. */
+Test(commands, randomkey_deletes_the_expired_keys_it_picks)
+{
+    for (int i = 0; i < 50; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "k%d", i);
+        RUN(1000, "set", k, "v", "px", "10");
+    }
+    cr_assert_str_eq(RUN(2000, "randomkey"), "$-1\r\n");
+    cr_assert_str_eq(RUN(2000, "dbsize"), ":0\r\n");
+    cr_assert_eq(stat_field(2000, "expired_keys"), 50);
+    cr_assert_eq(stat_field(2000, "keyspace_misses"), 0);
+}
+
+/* CONFIG RESETSTAT zeroes what Redis's resets: expired_keys, evicted_keys and keyspace_hits and
+ * misses too, not only the connection and command counters. */
+Test(commands, config_resetstat_zeroes_the_keyspace_counters)
+{
+    RUN(1000, "set", "e", "v", "px", "10");
+    RUN(1000, "mset", "a", "1", "b", "2");
+    RUN(2000, "get", "a");
+    RUN(2000, "get", "e");
+    fc_store_set_policy(core.dbs[0], FC_EVICT_ALLKEYS_RANDOM);
+    cr_assert(fc_store_evict(core.dbs[0], 2000));
+    core.stats.commands = 7;
+    cr_assert_eq(stat_field(2000, "expired_keys"), 1);
+    cr_assert_eq(stat_field(2000, "evicted_keys"), 1);
+    cr_assert_eq(stat_field(2000, "keyspace_hits") + stat_field(2000, "keyspace_misses"), 2);
+    cr_assert_str_eq(RUN(2000, "config", "resetstat"), "+OK\r\n");
+    cr_assert_eq(stat_field(2000, "total_commands_processed"), 1, "the INFO itself, as Redis");
+    static const char *const zeroed[] = {"expired_keys", "evicted_keys", "keyspace_hits",
+                                         "keyspace_misses"};
+    for (size_t i = 0; i < sizeof(zeroed) / sizeof(zeroed[0]); i++)
+        cr_assert_eq(stat_field(2000, zeroed[i]), 0, "%s", zeroed[i]);
+    cr_assert_str_eq(RUN(2000, "dbsize"), ":1\r\n", "the keys stay");
 }
 
 Test(commands, default_ttl_applies_to_writes_without_expiry)

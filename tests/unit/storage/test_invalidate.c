@@ -116,7 +116,7 @@ Test(invalidate, expired_keys_are_not_counted_small)
         put("a:%zu", i, i < 40 ? NOW + 10 : 0);
     size_t n = 0;
     done_rec d = {0, 0};
-    cr_assert(fc_store_invalidate_start(s, "a:*", 3, NOW + 10, on_done, &d, &n),
+    cr_assert(fc_store_invalidate_start(s, "a:*", 3, NOW + 11, on_done, &d, &n),
               "a small subtree is counted at once");
     cr_assert_eq(n, 60, "the 40 keys past their time are not counted");
 }
@@ -128,10 +128,10 @@ Test(invalidate, expired_keys_are_not_counted_big_counts_in_background)
     put("b", 0, 0);
     size_t n = 0;
     done_rec d = {0, 0};
-    cr_assert_not(fc_store_invalidate_start(s, "a:*", 3, NOW + 10, on_done, &d, &n),
+    cr_assert_not(fc_store_invalidate_start(s, "a:*", 3, NOW + 11, on_done, &d, &n),
                   "some keys may have expired: counted while freed");
     cr_assert_eq(fc_store_size(s), 1, "gone for every call at once");
-    cr_assert_not(has("a:3", NOW + 10));
+    cr_assert_not(has("a:3", NOW + 11));
     cr_assert_eq(d.calls, 0);
     size_t steps = 0;
     while (fc_store_reclaim_step(s, 500))
@@ -150,7 +150,7 @@ Test(invalidate, deferred_count_goes_before_a_later_flush)
         put("b:%zu", i, 0);
     size_t n = 0;
     done_rec d = {0, 0};
-    cr_assert_not(fc_store_invalidate_start(s, "a:*", 3, NOW + 10, on_done, &d, &n));
+    cr_assert_not(fc_store_invalidate_start(s, "a:*", 3, NOW + 11, on_done, &d, &n));
     fc_store_flush(s);
     size_t steps = 0;
     while (d.calls == 0 && fc_store_reclaim_step(s, 500))
@@ -165,14 +165,14 @@ Test(invalidate, expiry_pass_restores_exact_bounds)
 {
     for (size_t i = 0; i < 20000; i++)
         put("a:%zu", i, i % 4 == 0 ? NOW + 10 : NOW + 1000000);
-    /* The active cycle reclaims the expired quarter and raises every bound above NOW + 10. */
-    while (fc_store_expire_cycle(s, NOW + 10, 1u << 20) > 0)
+    /* The active cycle reclaims the expired quarter and raises every bound above NOW + 11. */
+    while (fc_store_expire_cycle(s, NOW + 11, 1u << 20) > 0)
         ;
-    fc_store_expire_cycle(s, NOW + 10, 1u << 20);
+    fc_store_expire_cycle(s, NOW + 11, 1u << 20);
     cr_assert_eq(fc_store_size(s), 15000);
     size_t n = 0;
     done_rec d = {0, 0};
-    cr_assert(fc_store_invalidate_start(s, "a:*", 3, NOW + 11, on_done, &d, &n),
+    cr_assert(fc_store_invalidate_start(s, "a:*", 3, NOW + 12, on_done, &d, &n),
               "every bound is in the future again: exact at once");
     cr_assert_eq(n, 15000);
 }
@@ -251,7 +251,7 @@ static size_t key_at(size_t idx, char *k)
 
 static bool model_live(const model *m, size_t i, int64_t now)
 {
-    return m->present[i] && (m->exp[i] == 0 || m->exp[i] > now);
+    return m->present[i] && (m->exp[i] == 0 || m->exp[i] >= now); /* live through exp */
 }
 
 static size_t model_invalidate(model *m, const char *pat, size_t plen, int64_t now)

@@ -147,21 +147,33 @@ Test(store, keep_ttl_semantics)
     cr_assert(get_at("m", NOW, &v));
     cr_assert_eq(v.expire_at, NOW + 7);
     /* keep_ttl on an expired key treats it as missing. */
-    cr_assert_eq(fc_store_set(s, "m", 1, "w", 1, NOW + 50, true, NOW + 7), 0);
-    cr_assert(get_at("m", NOW + 7, &v));
+    cr_assert_eq(fc_store_set(s, "m", 1, "w", 1, NOW + 50, true, NOW + 8), 0);
+    cr_assert(get_at("m", NOW + 8, &v));
     cr_assert_eq(v.expire_at, NOW + 50);
     cr_assert_eq(fc_store_get_stats(s)->expired, 1);
     cr_assert_eq(fc_store_volatile_size(s), 1);
 }
 
-Test(store, expiry_boundary_is_inclusive)
+/* As Redis's keyIsExpired (now > when): a key is live through its expiry millisecond. */
+Test(store, expiry_boundary_is_exclusive)
 {
     fc_entry_view v;
+    const fc_store_stats *st = fc_store_get_stats(s);
     cr_assert_eq(put("k", "v", NOW + 10), 0);
     cr_assert(get_at("k", NOW + 9, &v));
     cr_assert_eq(v.expire_at, NOW + 10);
-    cr_assert_not(get_at("k", NOW + 10, &v), "expire_at == now is expired");
+    cr_assert(get_at("k", NOW + 10, &v), "expire_at == now is still live");
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 10, 1000), 0, "the active cycle agrees");
+    cr_assert_not(fc_store_del(s, "nokey", 5, NOW + 10));
+    cr_assert_eq(st->expired, 0);
+    cr_assert_not(get_at("k", NOW + 11, &v), "one ms later it is expired");
     cr_assert_eq(fc_store_size(s), 0, "a lookup of an expired key deletes it");
+    cr_assert_eq(st->expired, 1);
+    /* A write expiring exactly now is live, like SET k v PXAT <now>. */
+    cr_assert_eq(put("n", "v", NOW), 0);
+    cr_assert(get_at("n", NOW, &v));
+    cr_assert_eq(fc_store_expire_cycle(s, NOW, 1000), 0);
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 1, 1000), 1);
 }
 
 /* A write whose expiry is already past (SET ... PXAT in the past) stores the key expired, as
@@ -172,7 +184,7 @@ Test(store, set_with_a_past_expiry_stores_the_key_expired)
     const fc_store_stats *st = fc_store_get_stats(s);
     cr_assert_eq(put("a", "1", NOW - 5), 0);
     cr_assert_eq(put("b", "2", 0), 0);
-    cr_assert_eq(put("b", "3", NOW), 0, "a live key replaced by an expired value");
+    cr_assert_eq(put("b", "3", NOW - 1), 0, "a live key replaced by an expired value");
     cr_assert_eq(fc_store_size(s), 2);
     cr_assert_eq(fc_store_volatile_size(s), 2);
     cr_assert_eq(st->expired, 0, "nothing was reclaimed yet");
@@ -203,8 +215,8 @@ Test(store, lazy_expiry_counts_and_stats)
     put("c", "3", 0);
     cr_assert_eq(fc_store_volatile_size(s), 2);
     cr_assert(get_at("a", NOW, &v));
-    cr_assert_not(get_at("a", NOW + 10, &v));
-    cr_assert_not(fc_store_del(s, "b", 1, NOW + 10), "deleting an expired key reports missing");
+    cr_assert_not(get_at("a", NOW + 11, &v));
+    cr_assert_not(fc_store_del(s, "b", 1, NOW + 11), "deleting an expired key reports missing");
     cr_assert_not(fc_store_get(s, "zz", 2, NOW, FC_LOOKUP_NOSTATS, &v));
     cr_assert(fc_store_get(s, "c", 1, NOW, FC_LOOKUP_NOSTATS, &v));
     const fc_store_stats *st = fc_store_get_stats(s);
@@ -230,7 +242,7 @@ Test(store, set_expire_and_persist)
     cr_assert(get_at("k", NOW + 100, &v), "persisted key outlives its old expiry");
     cr_assert_eq(v.expire_at, 0);
     cr_assert(fc_store_set_expire(s, "k", 1, NOW + 1, NOW));
-    cr_assert_not(fc_store_set_expire(s, "k", 1, NOW + 9, NOW + 1), "expired key is missing");
+    cr_assert_not(fc_store_set_expire(s, "k", 1, NOW + 9, NOW + 2), "expired key is missing");
     cr_assert_eq(fc_store_volatile_size(s), 0);
 }
 
@@ -240,10 +252,10 @@ Test(store, active_expiry_reclaims_unread_keys)
     for (size_t i = 0; i < 1000; i++)
         fc_store_set(s, k, key_of(k, i), "v", 1, i % 2 ? NOW + 10 : 0, false, NOW);
     cr_assert_eq(fc_store_volatile_size(s), 500);
-    cr_assert_eq(fc_store_expire_cycle(s, NOW + 5, 100000), 0, "nothing is due yet");
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 10, 100000), 0, "nothing is due yet");
     size_t total = 0, calls = 0;
     while (fc_store_volatile_size(s) > 0 && calls < 10000) {
-        size_t n = fc_store_expire_cycle(s, NOW + 10, 16);
+        size_t n = fc_store_expire_cycle(s, NOW + 11, 16);
         cr_assert_leq(n, 16 * 8, "bounded work deletes a bounded number");
         total += n;
         calls++;
@@ -252,7 +264,7 @@ Test(store, active_expiry_reclaims_unread_keys)
     cr_assert_gt(calls, 1, "a small budget needs several calls");
     cr_assert_eq(fc_store_size(s), 500);
     cr_assert_eq(fc_store_get_stats(s)->expired, 500);
-    cr_assert_eq(fc_store_expire_cycle(s, NOW + 10, 0), 0);
+    cr_assert_eq(fc_store_expire_cycle(s, NOW + 11, 0), 0);
 }
 
 Test(store, active_expiry_while_leaves_grow_and_burst)
@@ -292,9 +304,9 @@ Test(store, resize_value_grow_shrink_create)
     p = fc_store_resize_value(s, "k", 1, 2, 0, NOW);
     assert_val("k", "ab");
     /* An expired key is replaced by a fresh empty one. */
-    p = fc_store_resize_value(s, "k", 1, 1, NOW + 500, NOW + 50);
+    p = fc_store_resize_value(s, "k", 1, 1, NOW + 500, NOW + 51);
     cr_assert_eq(p[0], 0);
-    cr_assert(get_at("k", NOW + 50, &v));
+    cr_assert(get_at("k", NOW + 51, &v));
     cr_assert_eq(v.expire_at, NOW + 500);
 }
 
@@ -338,10 +350,10 @@ Test(store, rename_cases)
     cr_assert_eq(fc_store_volatile_size(s), 0);
     cr_assert_eq(fc_store_size(s), 1);
     /* nx with an expired destination succeeds; an expired source is missing. */
-    put("e", "x", NOW + 1);
+    put("e", "x", NOW);
     cr_assert_eq(fc_store_rename(s, "dst", 3, "e", 1, true, NOW + 1), 0);
     assert_val("e", "o");
-    put("gone", "x", NOW + 1);
+    put("gone", "x", NOW);
     cr_assert_eq(fc_store_rename(s, "gone", 4, "z", 1, false, NOW + 1), -ENOENT);
 }
 
@@ -488,13 +500,74 @@ Test(store, scan_skips_expired_and_empty_store_returns_zero)
     cr_assert_eq(fc_store_scan(s, 0, NOW, count_visit, &n), 0);
     cr_assert_eq(n, 0);
     put("live", "1", 0);
-    put("dead", "2", NOW + 1);
+    put("dead", "2", NOW);
     uint64_t cur = 0;
     do
         cur = fc_store_scan(s, cur, NOW + 1, count_visit, &n);
     while (cur);
     cr_assert_eq(n, 1);
     cr_assert_eq(fc_store_size(s), 1, "the expired key met by scan was reclaimed");
+}
+
+/* What a visit callback saw, and the flags it answers for expired keys starting with 'r'. */
+typedef struct visit_log {
+    size_t live, expired;
+    unsigned ask;
+} visit_log;
+
+static unsigned log_visit(void *ctx, const fc_entry_view *e, bool expired)
+{
+    visit_log *vl = ctx;
+    if (expired)
+        vl->expired++;
+    else
+        vl->live++;
+    return e->klen > 0 && e->key[0] == 'r' ? vl->ask : 0;
+}
+
+static void visit_all(int64_t now, visit_log *vl)
+{
+    uint64_t cur = 0;
+    do
+        cur = fc_store_scan_visit(s, cur, now, log_visit, vl);
+    while (cur);
+}
+
+/* KEYS leaves expired keys in place; SCAN deletes those it asks to; SCAN ... TYPE counts a
+ * lookup per key. */
+Test(store, scan_visit_shows_expired_keys_and_reaps_only_on_request)
+{
+    const fc_store_stats *st = fc_store_get_stats(s);
+    put("live", "1", 0);
+    put("rlive", "1", NOW + 5);
+    put("keep", "2", NOW);
+    put("reap", "2", NOW);
+    visit_log vl = {0, 0, 0};
+    visit_all(NOW, &vl);
+    cr_assert_eq(vl.live, 4, "expire_at == now is live");
+    cr_assert_eq(vl.expired, 0);
+    vl = (visit_log){0, 0, 0};
+    visit_all(NOW + 1, &vl);
+    cr_assert_eq(vl.live, 2);
+    cr_assert_eq(vl.expired, 2);
+    cr_assert_eq(fc_store_size(s), 4, "nothing asked: the expired keys stay");
+    cr_assert_eq(st->expired + st->hits + st->misses, 0);
+    vl = (visit_log){0, 0, FC_VISIT_REAP};
+    visit_all(NOW + 1, &vl);
+    cr_assert_eq(vl.expired, 2);
+    cr_assert_eq(fc_store_size(s), 3, "only the key asked for went");
+    cr_assert_eq(st->expired, 1);
+    cr_assert_eq(st->hits + st->misses, 0, "a reap alone is not a lookup");
+    put("reap", "2", NOW);
+    vl = (visit_log){0, 0, FC_VISIT_REAP | FC_VISIT_LOOKUP};
+    visit_all(NOW + 1, &vl);
+    cr_assert_eq(st->hits, 1, "rlive");
+    cr_assert_eq(st->misses, 1, "reap");
+    cr_assert_eq(st->expired, 2);
+    cr_assert_eq(fc_store_size(s), 3);
+    fc_store_reset_stats(s);
+    cr_assert_eq(st->hits + st->misses + st->expired + st->evicted, 0);
+    cr_assert_eq(fc_store_size(s), 3, "a reset keeps the keys");
 }
 
 Test(store, random_key)
@@ -519,20 +592,51 @@ Test(store, random_key)
     free(hit);
 }
 
-Test(store, random_skips_expired_keys)
+/* As Redis's RANDOMKEY: an expired key it picks is deleted (counted as expired) and it picks
+ * again, so the keys it passes over leave DBSIZE; with only expired keys left it empties the
+ * store and finds nothing. */
+Test(store, random_deletes_the_expired_keys_it_meets)
 {
     fc_entry_view v;
     char k[32];
+    const fc_store_stats *st = fc_store_get_stats(s);
     for (size_t i = 0; i < 20000; i++)
         fc_store_set(s, k, key_of(k, i), "v", 1, NOW + 1, false, NOW);
     put("survivor", "s", 0);
+    cr_assert(fc_store_random(s, NOW + 1, 7, &v), "expire_at == now is live");
+    cr_assert_eq(st->expired, 0);
+    cr_assert_eq(fc_store_size(s), 20001);
     for (uint64_t r = 0; r < 20; r++) {
-        cr_assert(fc_store_random(s, NOW + 1, r, &v));
+        cr_assert(fc_store_random(s, NOW + 2, r, &v));
         cr_assert_eq(v.klen, 8);
         cr_assert_eq(memcmp(v.key, "survivor", 8), 0);
+        cr_assert_gt(st->expired, 0, "the expired keys it picked were deleted");
+        cr_assert_eq(fc_store_size(s) + st->expired, 20001);
+        cr_assert_eq(fc_store_volatile_size(s) + st->expired, 20000);
     }
+    cr_assert_eq(st->hits + st->misses, 0, "not a keyspace lookup");
     fc_store_del(s, "survivor", 8, NOW);
-    cr_assert_not(fc_store_random(s, NOW + 1, 3, &v), "only expired keys left");
+    cr_assert_not(fc_store_random(s, NOW + 2, 3, &v), "only expired keys left");
+    cr_assert_eq(fc_store_size(s), 0, "all of them were deleted");
+    cr_assert_eq(st->expired, 20000);
+    cr_assert_not(fc_store_random(s, NOW + 2, 4, &v));
+}
+
+/* Half the keys expired: every key returned is live, and what was deleted was expired. */
+Test(store, random_among_expired_keys_returns_only_live_ones)
+{
+    fc_entry_view v;
+    char k[32];
+    const fc_store_stats *st = fc_store_get_stats(s);
+    for (size_t i = 0; i < 4000; i++)
+        fc_store_set(s, k, key_of(k, i), "v", 1, i % 2 ? NOW : 0, false, NOW);
+    for (uint64_t r = 0; r < 500; r++) {
+        cr_assert(fc_store_random(s, NOW + 1, r, &v));
+        cr_assert_eq(v.expire_at, 0, "an expired key was returned");
+    }
+    cr_assert_gt(st->expired, 0);
+    cr_assert_eq(fc_store_size(s) + st->expired, 4000);
+    cr_assert_eq(fc_store_volatile_size(s) + st->expired, 2000);
 }
 
 Test(store, invalidate_prefix_and_glob)
@@ -542,7 +646,7 @@ Test(store, invalidate_prefix_and_glob)
         snprintf(k, sizeof(k), "user:%zu", i);
         put(k, "u", 0);
         snprintf(k, sizeof(k), "sess:%zu", i);
-        put(k, "s", i < 10 ? NOW + 1 : 0);
+        put(k, "s", i < 10 ? NOW : 0);
     }
     put("user", "bare", 0);
     put("user:", "colon", NOW + 5);
