@@ -253,10 +253,10 @@ def phase_evict(ctx, kinds, out):
         ctx.conn.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
     ctx.load("a:", 0, ctx.half)
     ctx.load("b:", 0, ctx.half)
-    evicted0 = int(info_field(ctx.conn, "stats", "evicted_keys"))
     path = key_file(os.path.join(ctx.tmp, "c.resp"), "c:", 0, ctx.n // 10)
 
-    def action():
+    def action():  # after measure()'s CONFIG RESETSTAT, which zeroes evicted_keys on both
+        evicted0 = int(info_field(ctx.conn, "stats", "evicted_keys"))
         secs = pipe_file(ctx.srv.port, path)
         evicted = int(info_field(ctx.conn, "stats", "evicted_keys")) - evicted0
         return secs, "%d keys written, %d evicted (maxmemory %d)" % (

@@ -63,7 +63,7 @@ size_t fc_store_expire_cycle(fc_store *s, int64_t now_ms, size_t max_work)
             s->expire_leaf = l->id;
             s->expire_pos = 0;
         }
-        if (l->vol == 0 || l->min_exp > now_ms) {
+        if (l->vol == 0 || l->min_exp >= now_ms) { /* a key lives through its expiry ms */
             if (l->vol == 0)
                 l->min_exp = INT64_MAX;
             next_leaf(s, l);

@@ -298,7 +298,7 @@ static bool invalidate_prefix(fc_store *s, const char *p, size_t plen, int64_t n
         fc_nstab_note_invalidate(s->ns, p, plen, count_cb, s);
     size_t cnt = fc_kt_count(x);
     fc_job *job = NULL;
-    if (fc_kt_vol(x) != 0 && fc_kt_min_exp(x) <= now) { /* some may have expired */
+    if (fc_kt_vol(x) != 0 && fc_kt_min_exp(x) < now) { /* some may have expired */
         if (cnt <= SYNC_COUNT || !(job = job_new(done, ctx, now)))
             cnt = count_live(x, now); /* small, or no memory for a job: count now */
     }
