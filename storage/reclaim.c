@@ -363,7 +363,21 @@ static void glob_bucket(void *arg, fc_entry **link)
     }
 }
 
-/* Advances job j by about *budget units; true when it has visited every leaf. */
+/* Runs job j over leaf l from j->pos for about *budget units; true when the leaf is done (then
+ * j->pos is 0). Tidies l, which may free it. */
+static bool glob_leaf(fc_store *s, fc_job *j, fc_kleaf *l, size_t *budget)
+{
+    glob_walk w = {s, l, j, 1};
+    do
+        j->pos = fc_dict_scan(&l->d, j->pos, glob_bucket, &w);
+    while (j->pos != 0 && w.work < *budget);
+    *budget = w.work < *budget ? *budget - w.work : 0;
+    fc_kt_tidy(&s->kt, l);
+    return j->pos == 0;
+}
+
+/* Advances job j by about *budget units over the leaves in id order; true when it has visited
+ * every leaf. */
 static bool glob_run(fc_store *s, fc_job *j, size_t *budget)
 {
     while (*budget > 0) {
@@ -379,16 +393,54 @@ static bool glob_run(fc_store *s, fc_job *j, size_t *budget)
             (*budget)--;
             continue;
         }
-        glob_walk w = {s, l, j, 1};
-        do
-            j->pos = fc_dict_scan(&l->d, j->pos, glob_bucket, &w);
-        while (j->pos != 0 && w.work < *budget);
-        *budget = w.work < *budget ? *budget - w.work : 0;
-        if (j->pos == 0)
+        if (glob_leaf(s, j, l, budget))
             j->leaf++;
-        fc_kt_tidy(&s->kt, l); /* may free l */
     }
     return false;
+}
+
+/* Writes the ids of the leaves under x into ids[0..cap); returns how many there are. */
+static size_t subtree_leaf_ids(const fc_kbase *x, uint64_t *ids, size_t cap)
+{
+    if (x->leaf) {
+        if (cap > 0)
+            ids[0] = ((const fc_kleaf *)x)->id;
+        return 1;
+    }
+    const fc_knode *n = (const fc_knode *)x;
+    size_t got = 0;
+    for (unsigned i = 0; i < FC_KT_SLOTS; i++)
+        if (n->child[i])
+            got += subtree_leaf_ids(n->child[i], ids + got, got < cap ? cap - got : 0);
+    return got;
+}
+
+/* Runs job j at once over the leaves that may hold matches: the one leaf `partial`, or those
+ * under x (at most SYNC_GLOB keys, so few leaves), not the whole leaf list. Ids, not pointers:
+ * a leaf emptied by the job is freed, with any ancestor left empty. */
+static void glob_now(fc_store *s, fc_job *j, fc_kbase *x, fc_kleaf *partial)
+{
+    uint64_t one, *ids = &one;
+    size_t n = 1;
+    if (partial)
+        one = partial->id;
+    else if (!(ids = malloc(fc_kt_count(x) * sizeof(*ids)))) {
+        size_t all = SIZE_MAX; /* no memory for the list: walk every leaf */
+        glob_run(s, j, &all);
+        return;
+    } else {
+        n = subtree_leaf_ids(x, ids, fc_kt_count(x));
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool same;
+        fc_kleaf *l = fc_kt_leaf_from(&s->kt, ids[i], &same);
+        size_t all = SIZE_MAX;
+        j->pos = 0;
+        if (l && same)
+            glob_leaf(s, j, l, &all);
+    }
+    if (ids != &one)
+        free(ids);
 }
 
 void fc_store_glob_step(fc_store *s, size_t *budget)
@@ -429,8 +481,7 @@ static bool invalidate_glob(fc_store *s, const char *pat, size_t plen, int64_t n
         *tail = j;
         return false;
     }
-    size_t all = SIZE_MAX;
-    glob_run(s, j, &all);
+    glob_now(s, j, x, partial);
     *n = j->n;
     free(j->pat);
     free(j);

@@ -198,6 +198,35 @@ Test(invalidate, glob_job_runs_in_steps)
     cr_assert_eq(fc_store_invalidate(s, "k:1?:x", 6, NOW), 10);
 }
 
+/* A glob whose literal prefix covers at most 4,096 keys runs at once over that subtree's leaves
+ * (several, after bursts), leaving the rest of the keyspace alone, and leaves emptied on the way
+ * are freed without upsetting the walk over the others. */
+Test(invalidate, small_glob_runs_over_its_subtree_only)
+{
+    for (size_t i = 0; i < 1800; i++) {
+        put("u:%zu:a", i, 0);
+        put("u:%zu:b", i, 0);
+    }
+    for (size_t i = 0; i < 20000; i++)
+        put("v:%zu:a", i, 0);
+    for (size_t i = 0; i < 50; i++)
+        put("u:%zu:gone", i, NOW - 1); /* expired: deleted, not counted */
+    size_t n = 99;
+    done_rec d = {0, 0};
+    cr_assert(fc_store_invalidate_start(s, "u:*:a", 5, NOW, on_done, &d, &n), "ran at once");
+    cr_assert_eq(n, 1800);
+    cr_assert_eq(d.calls, 0);
+    cr_assert_eq(fc_store_size(s), 1800 + 20000, "the expired keys it met went too");
+    cr_assert(has("u:7:b", NOW));
+    cr_assert_not(has("u:7:a", NOW));
+    cr_assert(has("v:7:a", NOW));
+    /* Every key under u: matches: all its leaves empty out and go. */
+    cr_assert_eq(fc_store_invalidate(s, "u:*", 3, NOW), 1800);
+    cr_assert_eq(fc_store_invalidate(s, "u?*", 3, NOW), 0);
+    cr_assert_eq(fc_store_invalidate(s, "v:19*:a", 7, NOW), 1111); /* 1,111 keys under v:19 */
+    cr_assert_eq(fc_store_size(s), 20000 - 1111);
+}
+
 Test(invalidate, star_is_a_flush_with_a_count)
 {
     for (size_t i = 0; i < 3000; i++)
