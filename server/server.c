@@ -222,7 +222,6 @@ static void on_cron(uv_timer_t *t)
     uint64_t t0 = uv_hrtime();
     int64_t now = fc_time_ms();
     close_idle_clients(srv, now);
-    fc_store_consolidate_freed(); /* what traffic freed: merged in small steps (store.h) */
     bool more = background_work(srv, now, cron_deadline(srv));
     account_tick(srv, uv_hrtime() - t0);
     uv_timer_start(&srv->cron, on_cron, more ? 1 : CRON_MS, 0);

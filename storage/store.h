@@ -142,12 +142,6 @@ void fc_store_flush(fc_store *s);
  */
 bool fc_store_reclaim_step(fc_store *s, size_t max_work);
 
-/* Lets glibc merge the small chunks freed since the last call (reclaim.c), so that they never
- * pile up for one O(chunks) merge inside some later malloc or free: called after each bounded
- * mass-free step, and by the cron once per tick for what ordinary traffic frees (at 10M keys,
- * 7,600 parked chunks cost 3.8 ms at the first expiry step of a mass expiry). */
-void fc_store_consolidate_freed(void);
-
 /* True while detached memory or a background INVALIDATE remains. */
 bool fc_store_reclaim_pending(const fc_store *s);
 

@@ -84,6 +84,9 @@ void fc_store_pool_clear(fc_store *s);
 /* reclaim.c: pushes detached subtree x for freeing, feeding job (may be NULL). */
 void fc_store_reclaim_push(fc_store *s, fc_kbase *x, fc_job *job);
 
+/* reclaim.c: after a bounded mass free, lets glibc merge what was freed (see there). */
+void fc_store_consolidate_freed(void);
+
 /* reclaim.c: runs glob jobs for at most *budget units. */
 void fc_store_glob_step(fc_store *s, size_t *budget);
 
