@@ -42,6 +42,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLK = os.sysconf("SC_CLK_TCK")
 
 
+def fastcached_bin():
+    """The daemon under test: $FASTCACHED_BIN, else build/fastcached."""
+    return os.environ.get("FASTCACHED_BIN", os.path.join(ROOT, "build", "fastcached"))
+
+
+def server_argvs():
+    """The pair every side-by-side benchmark runs, as (name, argv for a port): fastcached with the
+    memory driver, redis-server without persistence."""
+    fc_bin = fastcached_bin()
+    return [
+        ("fastcached", lambda p: [fc_bin, "--port", str(p), "--bind", "127.0.0.1",
+                                  "--driver", "memory"]),
+        ("redis", lambda p: ["redis-server", "--port", str(p), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no"]),
+    ]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -299,13 +316,8 @@ def main():
     if a.quick:
         a.requests, a.keys, a.rounds = 20000, 20000, 1
         a.p1_requests, a.p16_requests = 20000, 100000
-    fc_bin = os.environ.get("FASTCACHED_BIN", os.path.join(ROOT, "build", "fastcached"))
     logdir = tempfile.mkdtemp(prefix="fc-bench-")
-    make = [
-        ("fastcached", lambda p: [fc_bin, "--port", str(p), "--bind", "127.0.0.1"]),
-        ("redis", lambda p: ["redis-server", "--port", str(p), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"]),
-    ]
+    make = server_argvs()
     workloads = [("get", 1, 3), ("set", 1, 3), ("get", 16, 3), ("set", 16, 3),
                  ("get", 16, 1024), ("set", 16, 1024), ("incr", 16, 3), ("mset", 16, 3)]
     if a.matrix:

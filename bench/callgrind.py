@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ROOT, free_port, pipe_load, wait_ready  # noqa: E402
+from bench import fastcached_bin, free_port, pipe_load, wait_ready  # noqa: E402
 
 
 def callgrind_cmd(pid, *args):
@@ -115,7 +115,7 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.requests, a.keys = 20000, 10000
-    fc_bin = os.environ.get("FASTCACHED_BIN", os.path.join(ROOT, "build", "fastcached"))
+    fc_bin = fastcached_bin()
     print("callgrind: %s, memory driver; redis-benchmark -n %d -P %d -r %d -d %d; %d fresh runs"
           % (fc_bin, a.requests, a.pipeline, a.keys, a.size, a.repeat))
     runs = [one_repetition(fc_bin, a) for _ in range(a.repeat)]

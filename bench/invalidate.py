@@ -46,7 +46,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ROOT, Server, pipe_load  # noqa: E402
+from bench import Server, pipe_load, server_argvs  # noqa: E402
 from latency import PROBE, Ctx, measure  # noqa: E402
 from stalls import Conn, redis_usec, scan_unlink_stats  # noqa: E402
 
@@ -245,13 +245,7 @@ def main():
         a.keys = 100000
     if not os.access(PROBE, os.X_OK):
         ap.error("%s is missing: run make bench-tools" % PROBE)
-    fc_bin = os.environ.get("FASTCACHED_BIN", os.path.join(ROOT, "build", "fastcached"))
-    make = [
-        ("fastcached", lambda p: [fc_bin, "--port", str(p), "--bind", "127.0.0.1",
-                                  "--driver", "memory"]),
-        ("redis", lambda p: ["redis-server", "--port", str(p), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"]),
-    ]
+    make = server_argvs()
     tmp = tempfile.mkdtemp(prefix="fc-invalidate-")
     print("%s, %d cores; %d keys, %d-byte values; probe: %d connections on rest:*, one GET in "
           "flight each; load average %s; logs in %s"

@@ -50,7 +50,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ROOT, Server  # noqa: E402
+from bench import ROOT, Server, server_argvs  # noqa: E402
 from stalls import Conn, info_field, scan_unlink, wait_expired  # noqa: E402
 
 PROBE = os.path.join(ROOT, "build", "bench", "latency_probe")
@@ -329,13 +329,7 @@ def main():
     if not os.access(PROBE, os.X_OK):
         ap.error("%s is missing: run make bench-tools" % PROBE)
     a.full_memory, a.load_s = {}, {}
-    fc_bin = os.environ.get("FASTCACHED_BIN", os.path.join(ROOT, "build", "fastcached"))
-    make = [
-        ("fastcached", lambda p: [fc_bin, "--port", str(p), "--bind", "127.0.0.1",
-                                  "--driver", "memory"]),
-        ("redis", lambda p: ["redis-server", "--port", str(p), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"]),
-    ]
+    make = server_argvs()
     make = [m for m in make if m[0] in a.servers.split(",")]
     tmp = tempfile.mkdtemp(prefix="fc-latency-")
     print("%s, %d cores; %d keys (a:* and b:* halves, 3-byte values); probe: %d connections, "

@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ROOT, Server, free_port, run_benchmark, wait_ready  # noqa: E402
+from bench import Server, fastcached_bin, free_port, run_benchmark, wait_ready  # noqa: E402
 
 
 class Nutcracker(Server):
@@ -43,7 +43,7 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.requests, a.rounds = 20000, 1
-    fc_bin = os.environ.get("FASTCACHED_BIN", os.path.join(ROOT, "build", "fastcached"))
+    fc_bin = fastcached_bin()
     logdir = tempfile.mkdtemp(prefix="fc-proxy-bench-")
     upstream = Server("redis", lambda p: ["redis-server", "--port", str(p), "--bind", "127.0.0.1",
                                           "--save", "", "--appendonly", "no"], logdir)

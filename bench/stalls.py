@@ -37,7 +37,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ROOT, Server, pipe_load, resp  # noqa: E402
+from bench import Server, pipe_load, resp, server_argvs  # noqa: E402
 
 
 class Conn:
@@ -252,14 +252,8 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.keys, a.bench_requests = 100000, 20000
-    fc_bin = os.environ.get("FASTCACHED_BIN", os.path.join(ROOT, "build", "fastcached"))
     logdir = tempfile.mkdtemp(prefix="fc-stalls-")
-    make = [
-        ("fastcached", lambda p: [fc_bin, "--port", str(p), "--bind", "127.0.0.1",
-                                  "--driver", "memory"]),
-        ("redis", lambda p: ["redis-server", "--port", str(p), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"]),
-    ]
+    make = server_argvs()
     print("machine: %s, %d cores; %d keys (a:* and b:* halves); GET load on b:*: redis-benchmark"
           " -c 10 -P 1 -n %d back to back + a one-at-a-time probe"
           % (os.uname().machine, os.cpu_count(), a.keys, a.bench_requests))
