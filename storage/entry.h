@@ -10,7 +10,7 @@
  * form the 11-bit eviction clock (evict.c): the LRU access tick, or for LFU an 8-bit
  * logarithmic counter (clk) and a 3-bit decay epoch (meta bits 5-7). Fields after clk are
  * unaligned and read with memcpy. A 10-byte key with a 10-byte value needs 32 bytes (40 with an
- * expiry), one 48-byte malloc chunk either way. Internal to storage/.
+ * expiry), and takes a slab slot of exactly that size (slab.h). Internal to storage/.
  */
 #ifndef FC_STORAGE_ENTRY_H
 #define FC_STORAGE_ENTRY_H

@@ -6,8 +6,8 @@
  *                                                                              │
  *                      remove the best pool key that still exists  ◄───────────┘
  *
- * The per-entry clock is 11 bits (entry.h: the clk byte plus 3 spare meta bits), so an entry
- * costs one byte more than before and no extra malloc chunk at the common sizes.
+ * The per-entry clock is 11 bits (entry.h: the clk byte plus 3 spare meta bits): one byte per
+ * entry.
  *
  * LRU: the clock is logical, not wall time: the store's lru_clock ticks once every
  * 1 + count/128 accesses, so the 2048 values span about 16 times the key count in accesses

@@ -6,8 +6,9 @@
  * Leaf tables resize at once (they hold at most FC_KT_BURST entries), and shrink or go away only
  * at points where no link into a chain is held (fc_kt_tidy after deletes, never inside a walk).
  *
- * Entries are rewritten in place when the new layout fits the allocation (malloc_usable_size)
- * without wasting more than about half of it; otherwise a new entry replaces the old one in its
+ * Entries are rewritten in place when the new layout fits the allocation (its slot or glibc chunk)
+ * without wasting more than about half of it and stays on the same side of FC_SLAB_MAX (which
+ * says where an entry lives, store_internal.h); otherwise a new entry replaces the old one in its
  * chain. Values grown through fc_store_resize_value get slack (doubling up to 1 MiB extra) so a
  * run of APPENDs is amortised O(1) per byte.
  */
@@ -32,6 +33,7 @@ fc_store *fc_store_new(uint64_t seed)
         free(s);
         return NULL;
     }
+    fc_slab_init(&s->slab);
     s->samples = FC_EVICT_DEFAULT_SAMPLES;
     s->rng = seed ^ 0x2545F4914F6CDD1Dull;
     return s;
@@ -45,6 +47,7 @@ void fc_store_free(fc_store *s)
     fc_store_reclaim_step(s, SIZE_MAX);
     fc_store_pool_clear(s);
     fc_kt_destroy(&s->kt);
+    fc_slab_deinit(&s->slab);
     free(s);
 }
 
@@ -69,8 +72,7 @@ static bool insert(fc_store *s, fc_entry *e, uint64_t h)
 {
     if (fc_kt_insert(&s->kt, e, h))
         return true;
-    fc_store_account_sub(s, e);
-    free(e);
+    fc_store_entry_free(s, e);
     return false;
 }
 
@@ -101,7 +103,12 @@ static fc_entry *entry_create(fc_store *s, const char *key, size_t klen, const c
     size_t hdr = fc_meta_hdr(meta);
     if (klen > SIZE_MAX / 4 || vlen > SIZE_MAX / 4)
         return NULL;
-    fc_entry *e = malloc(hdr + klen + vlen + slack);
+    size_t need = hdr + klen + vlen;
+    fc_entry *e;
+    if (need <= FC_SLAB_MAX) /* slack only up to the largest class: it stays in the slab */
+        e = fc_slab_alloc(&s->slab, slack < FC_SLAB_MAX - need ? need + slack : FC_SLAB_MAX);
+    else
+        e = malloc(need + slack);
     if (!e)
         return NULL;
     e->next = NULL;
@@ -123,7 +130,7 @@ static fc_entry *entry_create(fc_store *s, const char *key, size_t klen, const c
 static bool points_into(const fc_entry *e, const char *p)
 {
     const char *base = (const char *)e;
-    return p >= base && p < base + malloc_usable_size((void *)e);
+    return p >= base && p < base + fc_entry_usable(e);
 }
 
 /*
@@ -142,13 +149,14 @@ static fc_entry *reshape(fc_store *s, fc_kleaf *leaf, fc_entry **link, bool has_
     int64_t exp = fc_entry_expire(e);
     uint8_t meta = fc_meta_make(has_exp, klen, vlen);
     size_t ohdr = fc_meta_hdr(e->meta), hdr = fc_meta_hdr(meta);
-    size_t need = hdr + klen + vlen, usable = malloc_usable_size(e);
+    size_t need = hdr + klen + vlen, usable = fc_entry_usable(e);
 
     if (vlen > SIZE_MAX / 4)
         return NULL;
     if (!has_exp && exp != FC_NO_EXPIRE) /* the expiry goes with the slot (no failure below) */
         fc_kt_expire_changed(&s->kt, leaf, exp, FC_NO_EXPIRE);
-    if (need <= usable && usable <= 2 * need + 64 && !(val && points_into(e, val))) {
+    if (need <= usable && usable <= 2 * need + 64 && (need <= FC_SLAB_MAX) == fc_entry_in_slab(e) &&
+        !(val && points_into(e, val))) {
         fc_store_account_sub(s, e);
         memmove((char *)e + hdr, (char *)e + ohdr, klen + keep);
         if (has_exp)
@@ -173,8 +181,7 @@ static fc_entry *reshape(fc_store *s, fc_kleaf *leaf, fc_entry **link, bool has_
     fc_entry_set_clock(ne, fc_entry_clock(e));
     ne->next = e->next;
     *link = ne;
-    fc_store_account_sub(s, e);
-    free(e);
+    fc_store_entry_free(s, e);
     return ne;
 }
 
@@ -319,8 +326,7 @@ int fc_store_rename(fc_store *s, const char *src, size_t slen, const char *dst, 
         ne->next = de->next;
         *dlink = ne;
         fc_kt_expire_changed(&s->kt, dl, fc_entry_expire(de), fc_entry_expire(ne));
-        fc_store_account_sub(s, de);
-        free(de);
+        fc_store_entry_free(s, de);
     } else if (!insert(s, ne, hd)) {
         return -ENOMEM;
     }

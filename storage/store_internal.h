@@ -2,7 +2,11 @@
  * store_internal — the fc_store struct and the helpers shared by store.c and expire.c.
  * Internal to storage/.
  *
- * Accounting invariants: entry_bytes is the sum of malloc_usable_size() over all entries;
+ * Entries live in the store's slab allocator (slab.h) when their layout needs at most FC_SLAB_MAX
+ * bytes (fc_entry_need), in glibc's heap otherwise; store.c keeps that true across in-place
+ * rewrites, so the need alone says where an entry is.
+ *
+ * Accounting invariants: entry_bytes is the sum of fc_entry_bytes() over all entries;
  * volatile_n is the number of entries whose expire slot holds a non-zero time. Every change to an
  * entry goes through account_sub() before and account_add() after. reclaim_bytes is what the
  * reclaim list (tables, their entries and the list nodes) still holds, as fc_store_bytes counts
@@ -16,6 +20,7 @@
 
 #include "storage/ktrie.h"
 #include "storage/nstab.h"
+#include "storage/slab.h"
 #include "storage/store.h"
 
 #define FC_EVICT_POOL 16
@@ -56,6 +61,7 @@ typedef struct fc_reclaim {
 
 struct fc_store {
     fc_ktrie kt;
+    fc_slab slab;         /* entries of up to FC_SLAB_MAX bytes */
     size_t entry_bytes;   /* chunk bytes of all entries, detached ones included until freed */
     uint64_t expire_leaf; /* active-expiry cursor: leaf id and bucket */
     size_t expire_pos;
@@ -96,14 +102,48 @@ static inline size_t fc_chunk_bytes(const void *p)
     return malloc_usable_size((void *)p) + 8;
 }
 
+/* Bytes from the entry's start to its value's end: what its layout needs. */
+static inline size_t fc_entry_need(const fc_entry *e)
+{
+    return fc_meta_hdr(e->meta) + fc_entry_klen(e) + fc_entry_vlen(e);
+}
+
+static inline bool fc_entry_in_slab(const fc_entry *e)
+{
+    return fc_entry_need(e) <= FC_SLAB_MAX;
+}
+
+/* The bytes e may use in place. */
+static inline size_t fc_entry_usable(const fc_entry *e)
+{
+    return fc_entry_in_slab(e) ? fc_slab_usable(e) : malloc_usable_size((void *)e);
+}
+
+/* What e costs: its slot, or its glibc chunk with the chunk's header. */
+static inline size_t fc_entry_bytes(const fc_entry *e)
+{
+    return fc_entry_in_slab(e) ? fc_slab_usable(e) : fc_chunk_bytes(e);
+}
+
 static inline void fc_store_account_add(fc_store *s, const fc_entry *e)
 {
-    s->entry_bytes += fc_chunk_bytes(e);
+    s->entry_bytes += fc_entry_bytes(e);
 }
 
 static inline void fc_store_account_sub(fc_store *s, const fc_entry *e)
 {
-    s->entry_bytes -= fc_chunk_bytes(e);
+    s->entry_bytes -= fc_entry_bytes(e);
+}
+
+/* Unaccounts and frees e (no longer linked anywhere). */
+static inline void fc_store_entry_free(fc_store *s, fc_entry *e)
+{
+    bool slab = fc_entry_in_slab(e);
+    fc_store_account_sub(s, e);
+    if (slab)
+        fc_slab_free(&s->slab, e);
+    else
+        free(e);
 }
 
 static inline void fc_store_count_ns(fc_store *s, const char *key, size_t klen, size_t off)
@@ -119,8 +159,7 @@ static inline void fc_store_delete_link(fc_store *s, fc_kleaf *l, fc_entry **lin
 {
     fc_entry *e = *link;
     fc_kt_unlink(&s->kt, l, link);
-    fc_store_account_sub(s, e);
-    free(e);
+    fc_store_entry_free(s, e);
 }
 
 /* Deletes the expired entries of one chain; returns how many. */
