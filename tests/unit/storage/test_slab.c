@@ -143,11 +143,18 @@ Test(slab, a_class_keeps_allocating_across_many_arenas)
 }
 
 #if defined(__SANITIZE_ADDRESS__)
-Test(slab, use_after_free_is_caught_under_asan, .exit_code = 1)
+#include <sanitizer/asan_interface.h>
+
+/* A use after free faults: the freed slot and the slab's unused space are poisoned. */
+Test(slab, free_slots_are_poisoned_under_asan)
 {
-    char *volatile p = fc_slab_alloc(&a, 40);
+    char *p = fc_slab_alloc(&a, 40), *q = fc_slab_alloc(&a, 40);
+    cr_assert_not(__asan_region_is_poisoned(p, 40));
+    cr_assert(__asan_address_is_poisoned(q + 40), "never-used slots");
     fc_slab_free(&a, p);
-    p[20] = 1;
+    cr_assert(__asan_address_is_poisoned(p) && __asan_address_is_poisoned(p + 39));
+    cr_assert_eq(fc_slab_alloc(&a, 40), p);
+    cr_assert_not(__asan_region_is_poisoned(p, 40));
 }
 #endif
 
