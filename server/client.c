@@ -101,7 +101,8 @@ static bool turn_spent(const fc_client *c)
 static bool turn_over(const fc_client *c, size_t ran)
 {
     return turn_spent(c) ||
-           (ran > 0 && (ran % TURN_CHECK == 0 || c->srv->core.evict_pending) &&
+           (ran > 0 &&
+            (ran % TURN_CHECK == 0 || c->srv->core.evict_pending || c->srv->core.turn_evicted) &&
             uv_hrtime() - c->srv->core.turn_start_ns > FC_TURN_BUDGET_NS);
 }
 

@@ -95,6 +95,7 @@ bool fc_memory_make_room(fc_core *core, int64_t now_ms)
     uint64_t start = core->turn_start_ns ? core->turn_start_ns : fc_mono_ns();
     int evicted = evict_until(core, max, now_ms, start + FC_TURN_BUDGET_NS);
     bool over = fc_memory_used(core) > max;
+    core->turn_evicted |= evicted > 0; /* each eviction costs µs: the client loop watches the clock */
     if (over && evicted > 0 && !core->evict_pending) {
         core->evict_pending = true; /* the turn is spent: the cron goes on */
         core->bg_kick = true;

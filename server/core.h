@@ -60,6 +60,7 @@ typedef struct fc_core {
     bool shutdown_requested;       /* SHUTDOWN: the server stops after this batch */
     bool bg_kick;                  /* background store work was queued: run the cron soon */
     bool evict_pending;            /* a write left memory over maxmemory: the cron evicts on */
+    bool turn_evicted;             /* a write evicted in this loop turn (reset at its start) */
     uint64_t turn_start_ns;        /* this loop turn's first callback (uv_hrtime), or 0 */
     int tcp_port;                  /* the port actually bound (0 when none) */
     struct fc_backend *backend;    /* NULL: memory mode (handlers run on dbs) */

@@ -38,9 +38,11 @@ void fc_memory_init(fc_core *core);
  * way). One write can need hundreds of evictions (a leaf table of the key trie doubling adds tens
  * of KB at once; ~2.5 µs per eviction at 10M keys): what the turn has no time for is left to the
  * cron (core->evict_pending, fc_memory_evict_step), and meanwhile each denyoom command still
- * evicts at least one key, so memory overshoots by at most a turn's writes. Returns false when
- * memory is over the limit and nothing could be evicted: the command must be refused with
- * FC_ERR_OOM. True when under the limit, when there is no limit, or when keys were evicted.
+ * evicts at least one key, so memory overshoots by at most a turn's writes. Once a write of the
+ * turn evicted (core->turn_evicted), the client loop checks the turn's age after every request,
+ * not every 16th: in steady state each write evicts a key, 1-9 µs apiece at 10M keys. Returns
+ * false when memory is over the limit and nothing could be evicted: the command must be refused
+ * with FC_ERR_OOM. True when under the limit, when there is no limit, or when keys were evicted.
  */
 bool fc_memory_make_room(fc_core *core, int64_t now_ms);
 

@@ -70,6 +70,7 @@ static inline void fc_server_turn_begin(fc_server *srv)
 {
     if (!srv->core.turn_start_ns) {
         srv->core.turn_start_ns = uv_hrtime();
+        srv->core.turn_evicted = false;
 #ifdef FC_TURN_CPU
         srv->turn_cpu_ns = fc_server_thread_cpu_ns();
 #endif

@@ -49,6 +49,7 @@ Test(memory, young_turn_evicts_until_under_the_limit, .fini = stop)
     cr_assert(fc_memory_make_room(&core, NOW));
     cr_assert_leq(fc_memory_used(&core), conf.maxmemory);
     cr_assert_gt(fc_memory_evicted(&core), 100, "64 KB is hundreds of keys");
+    cr_assert(core.turn_evicted, "the client loop now checks the clock after every request");
     cr_assert_not(core.evict_pending);
     cr_assert_not(core.bg_kick);
 }
@@ -92,6 +93,7 @@ Test(memory, noeviction_refuses_and_leaves_nothing_pending, .fini = stop)
     cr_assert_not(fc_memory_make_room(&core, NOW), "FC_ERR_OOM for the write");
     cr_assert_eq(fc_memory_evicted(&core), 0);
     cr_assert_not(core.evict_pending);
+    cr_assert_not(core.turn_evicted);
     cr_assert_eq(fc_store_size(core.dbs[0]), KEYS);
     cr_assert_not(fc_memory_evict_step(&core, NOW, fc_mono_ns() + SECOND_NS));
 }
@@ -104,4 +106,5 @@ Test(memory, under_the_limit_evicts_nothing, .fini = stop)
     cr_assert(fc_memory_make_room(&core, NOW));
     cr_assert_eq(fc_memory_evicted(&core), 0);
     cr_assert_not(core.evict_pending);
+    cr_assert_not(core.turn_evicted);
 }
