@@ -105,12 +105,17 @@ static fc_entry *entry_create(fc_store *s, const char *key, size_t klen, const c
         return NULL;
     size_t need = hdr + klen + vlen;
     fc_entry *e;
-    if (need <= FC_SLAB_MAX) /* slack only up to the largest class: it stays in the slab */
+    if (need <= FC_SLAB_MAX) { /* slack only up to the largest class: it stays in the slab */
         e = fc_slab_alloc(&s->slab, slack < FC_SLAB_MAX - need ? need + slack : FC_SLAB_MAX);
-    else
+        if (!e)
+            return NULL;
+        s->entry_bytes += fc_slab_usable(e);
+    } else {
         e = malloc(need + slack);
-    if (!e)
-        return NULL;
+        if (!e)
+            return NULL;
+        s->entry_bytes += fc_chunk_bytes(e);
+    }
     e->next = NULL;
     e->meta = 0;
     e->clk = 0;
@@ -123,14 +128,13 @@ static fc_entry *entry_create(fc_store *s, const char *key, size_t klen, const c
         memcpy((char *)e + hdr + klen, val, vlen);
     else
         memset((char *)e + hdr + klen, 0, vlen);
-    fc_store_account_add(s, e);
     return e;
 }
 
-static bool points_into(const fc_entry *e, const char *p)
+static bool points_into(const fc_entry *e, size_t usable, const char *p)
 {
     const char *base = (const char *)e;
-    return p >= base && p < base + fc_entry_usable(e);
+    return p >= base && p < base + usable;
 }
 
 /*
@@ -149,15 +153,16 @@ static fc_entry *reshape(fc_store *s, fc_kleaf *leaf, fc_entry **link, bool has_
     int64_t exp = fc_entry_expire(e);
     uint8_t meta = fc_meta_make(has_exp, klen, vlen);
     size_t ohdr = fc_meta_hdr(e->meta), hdr = fc_meta_hdr(meta);
-    size_t need = hdr + klen + vlen, usable = fc_entry_usable(e);
+    size_t need = hdr + klen + vlen;
+    bool slab = ohdr + klen + ovlen <= FC_SLAB_MAX; /* where e lives (store_internal.h) */
+    size_t usable = slab ? fc_slab_usable(e) : malloc_usable_size(e);
 
     if (vlen > SIZE_MAX / 4)
         return NULL;
     if (!has_exp && exp != FC_NO_EXPIRE) /* the expiry goes with the slot (no failure below) */
         fc_kt_expire_changed(&s->kt, leaf, exp, FC_NO_EXPIRE);
-    if (need <= usable && usable <= 2 * need + 64 && (need <= FC_SLAB_MAX) == fc_entry_in_slab(e) &&
-        !(val && points_into(e, val))) {
-        fc_store_account_sub(s, e);
+    if (need <= usable && usable <= 2 * need + 64 && (need <= FC_SLAB_MAX) == slab &&
+        !(val && points_into(e, usable, val))) { /* same allocation: entry_bytes unchanged */
         memmove((char *)e + hdr, (char *)e + ohdr, klen + keep);
         if (has_exp)
             fc_entry_write_expire(e, exp); /* FC_NO_EXPIRE when the slot is new */
@@ -166,7 +171,6 @@ static fc_entry *reshape(fc_store *s, fc_kleaf *leaf, fc_entry **link, bool has_
             memmove((char *)e + hdr + klen, val, vlen);
         else
             memset((char *)e + hdr + klen + keep, 0, vlen - keep);
-        fc_store_account_add(s, e);
         return e;
     }
     fc_entry *ne = entry_create(s, fc_entry_key(e), klen, val, vlen, has_exp ? exp : FC_NO_EXPIRE,

@@ -6,9 +6,10 @@
  * bytes (fc_entry_need), in glibc's heap otherwise; store.c keeps that true across in-place
  * rewrites, so the need alone says where an entry is.
  *
- * Accounting invariants: entry_bytes is the sum of fc_entry_bytes() over all entries;
- * volatile_n is the number of entries whose expire slot holds a non-zero time. Every change to an
- * entry goes through account_sub() before and account_add() after. reclaim_bytes is what the
+ * Accounting invariants: entry_bytes is the sum over all entries of their slot size or glibc chunk;
+ * volatile_n is the number of entries whose expire slot holds a non-zero time. entry_create
+ * (store.c) adds an entry's bytes and fc_store_entry_free subtracts them; a rewrite in place keeps
+ * the allocation, so its bytes do not change. reclaim_bytes is what the
  * reclaim list (tables, their entries and the list nodes) still holds, as fc_store_bytes counts
  * it; it drops to 0 exactly when the list is empty.
  */
@@ -113,37 +114,16 @@ static inline bool fc_entry_in_slab(const fc_entry *e)
     return fc_entry_need(e) <= FC_SLAB_MAX;
 }
 
-/* The bytes e may use in place. */
-static inline size_t fc_entry_usable(const fc_entry *e)
-{
-    return fc_entry_in_slab(e) ? fc_slab_usable(e) : malloc_usable_size((void *)e);
-}
-
-/* What e costs: its slot, or its glibc chunk with the chunk's header. */
-static inline size_t fc_entry_bytes(const fc_entry *e)
-{
-    return fc_entry_in_slab(e) ? fc_slab_usable(e) : fc_chunk_bytes(e);
-}
-
-static inline void fc_store_account_add(fc_store *s, const fc_entry *e)
-{
-    s->entry_bytes += fc_entry_bytes(e);
-}
-
-static inline void fc_store_account_sub(fc_store *s, const fc_entry *e)
-{
-    s->entry_bytes -= fc_entry_bytes(e);
-}
-
 /* Unaccounts and frees e (no longer linked anywhere). */
 static inline void fc_store_entry_free(fc_store *s, fc_entry *e)
 {
-    bool slab = fc_entry_in_slab(e);
-    fc_store_account_sub(s, e);
-    if (slab)
+    if (fc_entry_in_slab(e)) {
+        s->entry_bytes -= fc_slab_usable(e);
         fc_slab_free(&s->slab, e);
-    else
+    } else {
+        s->entry_bytes -= fc_chunk_bytes(e);
         free(e);
+    }
 }
 
 static inline void fc_store_count_ns(fc_store *s, const char *key, size_t klen, size_t off)
