@@ -85,8 +85,9 @@ void fc_slab_init(fc_slab *a)
 void fc_slab_deinit(fc_slab *a)
 {
     for (size_t i = 0; i < a->narenas; i++) {
-        UNPOISON(a->arenas[i], ARENA_BYTES); /* a later mapping there must not inherit it */
-        munmap(a->arenas[i], ARENA_BYTES);
+        char *base = a->arenas[i]; /* slabs were carved from every arena but the newest's tail */
+        UNPOISON(base, i + 1 < a->narenas ? ARENA_BYTES : (size_t)(a->next - base));
+        munmap(base, ARENA_BYTES); /* (a later mapping there must not inherit the poison) */
     }
     free(a->arenas);
     free(a->empty);
@@ -112,7 +113,6 @@ static bool arena_grow(fc_slab *a)
     if (base > m)
         munmap(m, (size_t)(base - m));
     munmap(base + ARENA_BYTES, (size_t)(m + len - base - ARENA_BYTES));
-    POISON(base, ARENA_BYTES);
     a->arenas[a->narenas++] = base;
     a->next = base;
     a->end = base + ARENA_BYTES;
@@ -132,6 +132,7 @@ static page *slab_take(fc_slab *a)
     } else if (a->next < a->end || arena_grow(a)) {
         pg = (page *)a->next;
         a->next += FC_SLAB_BYTES;
+        POISON(pg, FC_SLAB_BYTES); /* slots are unpoisoned as they are handed out */
     } else {
         return NULL;
     }
