@@ -175,6 +175,8 @@ static void client_free(fc_client *c)
         fc_server_unmark_dirty(c->srv, c);
     if (c->deferred)
         fc_server_undefer(c->srv, c);
+    if (c->staged)
+        fc_server_unstage(c->srv, c);
     fc_replyq_deinit(&c->q);
     fc_buf_deinit(&c->in);
     fc_buf_deinit(&c->out);
@@ -448,6 +450,45 @@ static void process_input(fc_client *c)
         fc_buf_shrink(&c->in, KEEP_BUF);
 }
 
+void fc_client_hint(fc_client *c, int stage)
+{
+    if (stage == 0) {
+        fc_span argv[HINT_ARGS];
+        size_t argc, used;
+        c->hint = 0;
+        if (c->closing || !fc_resp_peek(&c->parser, c->in.data, c->in.len, argv, HINT_ARGS,
+                                        &argc, &used) ||
+            argc < 2 || argv[1].len > HINT_KEY_MAX)
+            return;
+        c->hint = fc_store_prefetch_bucket(c->srv->core.dbs[c->sess.db],
+                                           c->in.data + argv[1].off, argv[1].len);
+    } else if (c->hint) {
+        fc_store_prefetch_entry(c->srv->core.dbs[c->sess.db], c->hint);
+    }
+}
+
+/* What a read callback does once the requests read are in `in`: runs them, ends this turn's
+ * reads (drained: the read was short) or defers the rest, queues the replies. */
+static void run_read(fc_client *c, bool drained)
+{
+    process_input(c);
+    if (!c->deferred && turn_spent(c))
+        defer_rest(c); /* libuv would call on_read again with more in this turn */
+    else if (!c->deferred && drained)
+        c->turn_read = c->turn_args = 0; /* the socket is drained: this turn's reads are over */
+    after_read(c);
+    if (c->srv->core.shutdown_requested)
+        fc_server_stop(c->srv);
+}
+
+void fc_client_run_staged(fc_client *c)
+{
+    if (c->closing || c->srv->stopping)
+        return;
+    fc_server_turn_begin(c->srv);
+    run_read(c, c->staged_drained);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     fc_client *c = s->data;
@@ -462,14 +503,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->in.len += (size_t)nread;
     c->turn_read += (size_t)nread;
     c->srv->core.stats.net_in += (uint64_t)nread;
-    process_input(c);
-    if (!c->deferred && turn_spent(c))
-        defer_rest(c); /* libuv would call on_read again with more in this turn */
-    else if (!c->deferred && (size_t)nread < buf->len)
-        c->turn_read = c->turn_args = 0; /* the socket is drained: this turn's reads are over */
-    after_read(c);
-    if (c->srv->core.shutdown_requested)
-        fc_server_stop(c->srv);
+    bool drained = (size_t)nread < buf->len;
+    if (c->srv->core.backend == NULL && drained && !c->staged) {
+        c->staged_drained = true; /* runs at the end of the poll phase (fc_server_stage) */
+        fc_server_stage(c->srv, c);
+        return;
+    }
+    if (c->staged) /* (not expected: a drained socket is not read again in the same poll) */
+        fc_server_unstage(c->srv, c);
+    run_read(c, drained);
 }
 
 void fc_client_continue(fc_client *c)

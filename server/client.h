@@ -76,6 +76,10 @@ typedef struct fc_client {
     struct fc_client *dirty_next;
     bool deferred;      /* reading stopped: this turn's budget is spent (fc_client_continue) */
     struct fc_client *deferred_next;
+    bool staged;        /* read, waiting to run with the turn's other reads (fc_server_stage) */
+    bool staged_drained; /* its read emptied the socket */
+    struct fc_client *staged_next;
+    uint64_t hint;      /* the bucket hint of its first request's key while staged */
     size_t turn_args;   /* request words run, and bytes read, against this turn's budget */
     size_t turn_read;
     fc_arg *argv;
@@ -113,6 +117,15 @@ bool fc_client_drained(const fc_client *c);
  * is deferred again) and starts reading again once they ran and nothing else holds it. Does nothing
  * for a closing client or while the server stops. */
 void fc_client_continue(fc_client *c);
+
+/* Staged clients (memory mode: a short read's requests wait for the end of the poll phase so
+ * that the keys of every connection read in this turn are prefetched together): stage 0
+ * prefetches the bucket of the first waiting request's key, stage 1 its first entry. */
+void fc_client_hint(fc_client *c, int stage);
+
+/* Runs a staged client's requests (already unlinked from the server's staged list) as its read
+ * callback would have, then queues its replies for the flush. */
+void fc_client_run_staged(fc_client *c);
 
 /* Closes a client paused on output whose writes made no progress for 10 s; true if it did. */
 bool fc_client_check_stall(fc_client *c, int64_t now_ms);

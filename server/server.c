@@ -244,9 +244,27 @@ static void flush_dirty(fc_server *srv)
     }
 }
 
+/* Prefetches the keys of every staged client (all buckets, then all first entries: no command
+ * runs in between, so no hint goes stale), then runs them in the order they were read. */
+static void run_staged(fc_server *srv)
+{
+    for (int stage = 0; stage < 2; stage++)
+        for (fc_client *c = srv->staged; c; c = c->staged_next)
+            fc_client_hint(c, stage);
+    while (srv->staged) {
+        fc_client *c = srv->staged;
+        srv->staged = c->staged_next;
+        c->staged = false;
+        c->staged_next = NULL;
+        fc_client_run_staged(c);
+    }
+    srv->staged_tail = &srv->staged;
+}
+
 static void on_flush_check(uv_check_t *h)
 {
     fc_server *srv = h->data;
+    run_staged(srv);
     flush_dirty(srv);
     uv_check_stop(&srv->flusher);
 }
@@ -260,6 +278,32 @@ void fc_server_mark_dirty(fc_server *srv, fc_client *c)
     srv->dirty = c;
     if (!srv->stopped)
         uv_check_start(&srv->flusher, on_flush_check);
+}
+
+void fc_server_stage(fc_server *srv, fc_client *c)
+{
+    if (c->staged)
+        return;
+    c->staged = true;
+    c->staged_next = NULL;
+    *srv->staged_tail = c;
+    srv->staged_tail = &c->staged_next;
+    if (!srv->stopped)
+        uv_check_start(&srv->flusher, on_flush_check);
+}
+
+void fc_server_unstage(fc_server *srv, fc_client *c)
+{
+    for (fc_client **p = &srv->staged; *p; p = &(*p)->staged_next) {
+        if (*p == c) {
+            *p = c->staged_next;
+            if (!*p)
+                srv->staged_tail = p;
+            break;
+        }
+    }
+    c->staged = false;
+    c->staged_next = NULL;
 }
 
 void fc_server_unmark_dirty(fc_server *srv, fc_client *c)
@@ -387,6 +431,8 @@ int fc_server_init(fc_server *srv, uv_loop_t *loop, const fc_conf *conf)
     srv->cron.data = srv;
     uv_check_init(loop, &srv->flusher);
     srv->flusher.data = srv;
+    srv->staged = NULL;
+    srv->staged_tail = &srv->staged;
     uv_idle_init(loop, &srv->resumer);
     srv->resumer.data = srv;
     uv_prepare_init(loop, &srv->meter);

@@ -34,6 +34,8 @@ typedef struct fc_server {
     struct fc_client *dirty;     /* those clients, linked through dirty_next */
     uv_idle_t resumer;           /* active while clients are deferred: continues them next turn */
     struct fc_client *deferred;  /* clients whose turn budget ran out (through deferred_next) */
+    struct fc_client *staged;    /* clients read in this poll, to run at its end (staged_next) */
+    struct fc_client **staged_tail;
     uv_signal_t sigint, sigterm, sighup;
     bool stopping;               /* draining: no accepts, no reads, pending writes go on */
     bool stopped;                /* every handle closed (or closing) */
@@ -57,6 +59,15 @@ void fc_server_mark_dirty(fc_server *srv, struct fc_client *c);
 
 /* Removes the client from the flush queue (before it is freed). */
 void fc_server_unmark_dirty(fc_server *srv, struct fc_client *c);
+
+/* Queues a client whose short read left requests to run at the end of this poll phase, after
+ * the keys of every queued client were prefetched together (fc_client_hint): with one request
+ * per connection (no pipelining) the lookups' cache misses then overlap across connections, as
+ * a pipeline's do within one. In the order of the reads. */
+void fc_server_stage(fc_server *srv, struct fc_client *c);
+
+/* Removes the client from the staged list (before it is freed). */
+void fc_server_unstage(fc_server *srv, struct fc_client *c);
 
 /* The calling thread's CPU time in ns, for builds with -DFC_TURN_CPU (a diagnostic: a system
  * call, ~0.4 µs here, twice per turn): INFO fc_turn_max_us then counts the turn's CPU time, which
