@@ -458,8 +458,8 @@ void fc_client_hint(fc_client *c, int stage)
         c->hint = 0;
         if (c->closing || !fc_resp_peek(&c->parser, c->in.data, c->in.len, argv, HINT_ARGS,
                                         &argc, &used) ||
-            argc < 2 || argv[1].len > HINT_KEY_MAX)
-            return;
+            argc < 2 || argv[1].len > HINT_KEY_MAX || used < c->in.len)
+            return; /* (a pipeline's keys are prefetched together as it runs: fill_window) */
         c->hint = fc_store_prefetch_bucket(c->srv->core.dbs[c->sess.db],
                                            c->in.data + argv[1].off, argv[1].len);
     } else if (c->hint) {
@@ -486,7 +486,7 @@ void fc_client_run_staged(fc_client *c)
     if (c->closing || c->srv->stopping)
         return;
     fc_server_turn_begin(c->srv);
-    run_read(c, c->staged_drained);
+    run_read(c, true); /* only a read that emptied the socket is staged */
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -504,14 +504,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->turn_read += (size_t)nread;
     c->srv->core.stats.net_in += (uint64_t)nread;
     bool drained = (size_t)nread < buf->len;
-    if (c->srv->core.backend == NULL && drained && !c->staged) {
-        c->staged_drained = true; /* runs at the end of the poll phase (fc_server_stage) */
-        fc_server_stage(c->srv, c);
+    if (c->srv->core.backend == NULL && drained) {
+        fc_server_stage(c->srv, c); /* runs at the end of the poll phase */
         return;
     }
-    if (c->staged) /* (not expected: a drained socket is not read again in the same poll) */
-        fc_server_unstage(c->srv, c);
-    run_read(c, drained);
+    run_read(c, drained); /* (a client still staged then runs with nothing left: harmless) */
 }
 
 void fc_client_continue(fc_client *c)

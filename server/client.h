@@ -77,7 +77,6 @@ typedef struct fc_client {
     bool deferred;      /* reading stopped: this turn's budget is spent (fc_client_continue) */
     struct fc_client *deferred_next;
     bool staged;        /* read, waiting to run with the turn's other reads (fc_server_stage) */
-    bool staged_drained; /* its read emptied the socket */
     struct fc_client *staged_next;
     uint64_t hint;      /* the bucket hint of its first request's key while staged */
     size_t turn_args;   /* request words run, and bytes read, against this turn's budget */
@@ -120,11 +119,12 @@ void fc_client_continue(fc_client *c);
 
 /* Staged clients (memory mode: a short read's requests wait for the end of the poll phase so
  * that the keys of every connection read in this turn are prefetched together): stage 0
- * prefetches the bucket of the first waiting request's key, stage 1 its first entry. */
+ * prefetches the bucket of the waiting request's key when it is the only one (a pipeline's keys
+ * are prefetched as it runs), stage 1 its first entry. */
 void fc_client_hint(fc_client *c, int stage);
 
 /* Runs a staged client's requests (already unlinked from the server's staged list) as its read
- * callback would have, then queues its replies for the flush. */
+ * callback would have (the read emptied the socket), then queues its replies for the flush. */
 void fc_client_run_staged(fc_client *c);
 
 /* Closes a client paused on output whose writes made no progress for 10 s; true if it did. */

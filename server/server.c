@@ -245,10 +245,11 @@ static void flush_dirty(fc_server *srv)
 }
 
 /* Prefetches the keys of every staged client (all buckets, then all first entries: no command
- * runs in between, so no hint goes stale), then runs them in the order they were read. */
+ * runs in between, so no hint goes stale), then runs them in the order they were read. A lone
+ * client has nothing to overlap with (its own pipeline is prefetched as it runs): no hint. */
 static void run_staged(fc_server *srv)
 {
-    for (int stage = 0; stage < 2; stage++)
+    for (int stage = 0; stage < 2 && srv->staged && srv->staged->staged_next; stage++)
         for (fc_client *c = srv->staged; c; c = c->staged_next)
             fc_client_hint(c, stage);
     while (srv->staged) {

@@ -104,18 +104,14 @@ static fc_entry *entry_create(fc_store *s, const char *key, size_t klen, const c
     if (klen > SIZE_MAX / 4 || vlen > SIZE_MAX / 4)
         return NULL;
     size_t need = hdr + klen + vlen;
-    fc_entry *e;
-    if (need <= FC_SLAB_MAX) { /* slack only up to the largest class: it stays in the slab */
-        e = fc_slab_alloc(&s->slab, slack < FC_SLAB_MAX - need ? need + slack : FC_SLAB_MAX);
-        if (!e)
-            return NULL;
-        s->entry_bytes += fc_slab_usable(e);
-    } else {
-        e = malloc(need + slack);
-        if (!e)
-            return NULL;
-        s->entry_bytes += fc_chunk_bytes(e);
-    }
+    bool slab = need <= FC_SLAB_MAX;
+    size_t want = slack < SIZE_MAX - need ? need + slack : SIZE_MAX;
+    if (slab && want > FC_SLAB_MAX)
+        want = FC_SLAB_MAX; /* slack only up to the largest class: the entry stays in the slab */
+    fc_entry *e = slab ? fc_slab_alloc(&s->slab, want) : malloc(want);
+    if (!e)
+        return NULL;
+    s->entry_bytes += slab ? fc_slab_usable(e) : fc_chunk_bytes(e);
     e->next = NULL;
     e->meta = 0;
     e->clk = 0;
