@@ -138,8 +138,11 @@ class Ctx:
         if self.name == "fastcached":
             def f(k):
                 return info_field(self.conn, "stats", k)
-            return "turn max %s µs (%s > 1 ms), cron max %s µs" % (
-                f("fc_turn_max_us"), f("fc_turn_over_1ms"), f("fc_cron_max_us"))
+            faulted = ""
+            if "fc_turn_over_1ms_faulted" in self.conn.call("INFO", "stats").decode():
+                faulted = ", %s of them with a page fault" % f("fc_turn_over_1ms_faulted")
+            return "turn max %s µs (%s > 1 ms%s), cron max %s µs" % (
+                f("fc_turn_max_us"), f("fc_turn_over_1ms"), faulted, f("fc_cron_max_us"))
         events = self.conn.call("LATENCY", "LATEST")
         return ", ".join("%s %d ms" % (e[0].decode(), e[3]) for e in events) or "none >= 1 ms"
 

@@ -19,7 +19,7 @@
 #define SOFT_OUT_MAX (8u * 1024 * 1024) /* the soft output threshold never exceeds this */
 #define OUTPUT_STALL_MS 10000 /* a client paused on output with no write progress this long */
 #define HINT_FRAMES 16        /* frames whose keys are prefetched together (storage/prefetch.h) */
-#define HINT_ARGS 4           /* frames with more arguments are parsed one by one, unhinted */
+#define HINT_ARGS FC_CLIENT_PEEK_ARGS
 #define HINT_KEY_MAX 512      /* longer second arguments are not hashed for a hint */
 /* A client's budget per loop turn (client.h, "Fairness"): request words run, bytes read; and the
  * turn's own age, looked at every TURN_CHECK requests: past FC_TURN_BUDGET_NS (core.h) since the
@@ -358,6 +358,22 @@ static void fill_window(fc_client *c, size_t off, hint_window *w)
             fc_store_prefetch_entry(db, h[i]);
 }
 
+/* Seeds the window with the request the staged hint parsed (fc_client_hint), if any: only
+ * process_input consumes `in`, and it drops the peek first, so the spans are still those of the
+ * bytes at offset 0 (reads since then only appended). */
+static void take_peek(fc_client *c, hint_window *w)
+{
+    if (c->peek_used == 0)
+        return;
+    w->n = 1;
+    w->off[0] = 0;
+    w->used[0] = c->peek_used;
+    w->argc[0] = c->peek_argc;
+    memcpy(w->argv[0], c->peek, c->peek_argc * sizeof(c->peek[0]));
+    w->end = c->peek_used;
+    c->peek_used = 0;
+}
+
 /* The frame at `off` from the window (true), or false: the parser must take it. */
 static bool take_from_window(fc_client *c, hint_window *w, size_t off, size_t *used)
 {
@@ -398,6 +414,7 @@ static void process_input(fc_client *c)
     int64_t now = fc_time_ms();
     hint_window w; /* ~1 KB: only its counters are set (zeroing it: ~120 Ir/request at -P 1) */
     w.n = w.next = w.end = 0;
+    take_peek(c, &w);
     size_t ran = 0;
     fc_server_turn_begin(c->srv);
     c->in_process = true;
@@ -452,18 +469,23 @@ static void process_input(fc_client *c)
 
 void fc_client_hint(fc_client *c, int stage)
 {
+    const fc_store *db = c->srv->core.dbs[c->sess.db];
     if (stage == 0) {
-        fc_span argv[HINT_ARGS];
         size_t argc, used;
         c->hint = 0;
-        if (c->closing || !fc_resp_peek(&c->parser, c->in.data, c->in.len, argv, HINT_ARGS,
+        c->peek_used = 0;
+        if (c->closing || !fc_resp_peek(&c->parser, c->in.data, c->in.len, c->peek, HINT_ARGS,
                                         &argc, &used) ||
-            argc < 2 || argv[1].len > HINT_KEY_MAX || used < c->in.len)
+            used < c->in.len)
             return; /* (a pipeline's keys are prefetched together as it runs: fill_window) */
-        c->hint = fc_store_prefetch_bucket(c->srv->core.dbs[c->sess.db],
-                                           c->in.data + argv[1].off, argv[1].len);
+        c->peek_used = used;
+        c->peek_argc = argc;
+        if (argc >= 2 && c->peek[1].len <= HINT_KEY_MAX)
+            c->hint = fc_store_prefetch_bucket(db, c->in.data + c->peek[1].off, c->peek[1].len);
+    } else if (c->hint && stage == 1) {
+        fc_store_prefetch_entry(db, c->hint);
     } else if (c->hint) {
-        fc_store_prefetch_entry(c->srv->core.dbs[c->sess.db], c->hint);
+        fc_store_prefetch_chain(db, c->hint, c->in.data + c->peek[1].off, c->peek[1].len);
     }
 }
 
@@ -483,8 +505,10 @@ static void run_read(fc_client *c, bool drained)
 
 void fc_client_run_staged(fc_client *c)
 {
-    if (c->closing || c->srv->stopping)
+    if (c->closing || c->srv->stopping) {
+        c->peek_used = 0;
         return;
+    }
     fc_server_turn_begin(c->srv);
     run_read(c, true); /* only a read that emptied the socket is staged */
 }

@@ -48,6 +48,8 @@
 #include "server/replyq.h"
 #include "server/session.h"
 
+#define FC_CLIENT_PEEK_ARGS 4 /* requests with more arguments are parsed one by one, unhinted */
+
 struct fc_server;
 
 typedef struct fc_client {
@@ -79,6 +81,9 @@ typedef struct fc_client {
     bool staged;        /* read, waiting to run with the turn's other reads (fc_server_stage) */
     struct fc_client *staged_next;
     uint64_t hint;      /* the bucket hint of its first request's key while staged */
+    size_t peek_used;   /* while staged and hinted: the request parsed by the hint (its length, */
+    size_t peek_argc;   /* 0: none; offset 0 of `in`), which process_input takes unparsed */
+    fc_span peek[FC_CLIENT_PEEK_ARGS];
     size_t turn_args;   /* request words run, and bytes read, against this turn's budget */
     size_t turn_read;
     fc_arg *argv;
@@ -118,9 +123,10 @@ bool fc_client_drained(const fc_client *c);
 void fc_client_continue(fc_client *c);
 
 /* Staged clients (memory mode: a short read's requests wait for the end of the poll phase so
- * that the keys of every connection read in this turn are prefetched together): stage 0
- * prefetches the bucket of the waiting request's key when it is the only one (a pipeline's keys
- * are prefetched as it runs), stage 1 its first entry. */
+ * that the keys of every connection read in this turn are prefetched together): stage 0 parses
+ * the waiting request when it is the only one (a pipeline's keys are prefetched as it runs),
+ * keeps the parse for process_input and prefetches its key's bucket, stage 1 the bucket's first
+ * entry, stage 2 the second when the first holds another key. */
 void fc_client_hint(fc_client *c, int stage);
 
 /* Runs a staged client's requests (already unlinked from the server's staged list) as its read

@@ -25,6 +25,7 @@ typedef struct fc_core_stats {
     uint64_t cron_over_1ms;        /* cron ticks that took longer than 1 ms */
     uint64_t turn_max_ns;          /* longest loop turn: its callbacks, not its wait for I/O */
     uint64_t turn_over_1ms;        /* loop turns that took longer than 1 ms */
+    uint64_t turn_over_1ms_faulted; /* of those, turns with a page fault (-DFC_TURN_CPU only) */
 } fc_core_stats;
 
 struct fc_command;

@@ -19,6 +19,7 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,6 +196,14 @@ uint64_t fc_server_thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t fc_server_thread_faults(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+        return 0;
+    return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+}
+
 /* Runs once per loop turn, just before the loop polls again: the turn's work started at its first
  * callback (fc_server_turn_begin) and every client waited for all of it. (libuv's idle-time
  * metrics would time every turn, but cost an extra epoll_wait per blocking poll.) */
@@ -213,6 +222,10 @@ static void on_meter(uv_prepare_t *h)
     if (ns > st->turn_max_ns)
         st->turn_max_ns = ns;
     st->turn_over_1ms += ns > 1000 * 1000;
+#ifdef FC_TURN_CPU
+    if (ns > 1000 * 1000 && fc_server_thread_faults() != srv->turn_faults)
+        st->turn_over_1ms_faulted++;
+#endif
 }
 
 static void on_cron(uv_timer_t *t)
@@ -244,12 +257,13 @@ static void flush_dirty(fc_server *srv)
     }
 }
 
-/* Prefetches the keys of every staged client (all buckets, then all first entries: no command
- * runs in between, so no hint goes stale), then runs them in the order they were read. A lone
+/* Prefetches the keys of every staged client (all buckets, then all first entries, then the
+ * second entries of chains whose first is another key: no command runs in between, so no hint
+ * goes stale), then runs them in the order they were read. A lone
  * client has nothing to overlap with (its own pipeline is prefetched as it runs): no hint. */
 static void run_staged(fc_server *srv)
 {
-    for (int stage = 0; stage < 2 && srv->staged && srv->staged->staged_next; stage++)
+    for (int stage = 0; stage < 3 && srv->staged && srv->staged->staged_next; stage++)
         for (fc_client *c = srv->staged; c; c = c->staged_next)
             fc_client_hint(c, stage);
     while (srv->staged) {

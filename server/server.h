@@ -30,6 +30,7 @@ typedef struct fc_server {
     uv_timer_t cron;
     uv_prepare_t meter;          /* ends each loop turn's timing (INFO fc_turn_max_us) */
     uint64_t turn_cpu_ns;        /* the thread's CPU time then (-DFC_TURN_CPU builds only) */
+    uint64_t turn_faults;        /* and its page faults so far (the same builds) */
     uv_check_t flusher;          /* flushes clients whose replies completed during this turn */
     struct fc_client *dirty;     /* those clients, linked through dirty_next */
     uv_idle_t resumer;           /* active while clients are deferred: continues them next turn */
@@ -74,6 +75,11 @@ void fc_server_unstage(fc_server *srv, struct fc_client *c);
  * leaves out the time the daemon was preempted by other processes. */
 uint64_t fc_server_thread_cpu_ns(void);
 
+/* The calling thread's page faults so far (minor + major; getrusage), for the same builds: INFO
+ * fc_turn_over_1ms_faulted counts the long turns that took one (a first touch of memory can
+ * take milliseconds in a VM whose host backs guest memory lazily: README, "Latency"). */
+uint64_t fc_server_thread_faults(void);
+
 /* Notes the start of this loop turn's work (the first client read or write, timer or idle
  * callback since the loop last polled): INFO fc_turn_max_us is the longest span from it to the
  * next poll. A clock read once per turn. */
@@ -84,6 +90,7 @@ static inline void fc_server_turn_begin(fc_server *srv)
         srv->core.turn_evicted = false;
 #ifdef FC_TURN_CPU
         srv->turn_cpu_ns = fc_server_thread_cpu_ns();
+        srv->turn_faults = fc_server_thread_faults();
 #endif
     }
 }

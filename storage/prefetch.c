@@ -26,3 +26,13 @@ void fc_store_prefetch_entry(const fc_store *s, uint64_t token)
     if (e)
         __builtin_prefetch(e);
 }
+
+void fc_store_prefetch_chain(const fc_store *s, uint64_t token, const char *key, size_t klen)
+{
+    (void)s;
+    if (!token)
+        return;
+    const fc_entry *e = *(fc_entry *const *)(uintptr_t)token;
+    if (e && e->next && !fc_entry_key_eq(e, key, klen))
+        __builtin_prefetch(e->next);
+}

@@ -28,4 +28,8 @@ uint64_t fc_store_prefetch_bucket(const fc_store *s, const char *key, size_t kle
 /* Prefetches the first entry of the token's bucket (best after the bucket's prefetch landed). */
 void fc_store_prefetch_entry(const fc_store *s, uint64_t token);
 
+/* When the token's first entry is not key, prefetches the next one in the chain (best after the
+ * first entry's prefetch landed: a chain holds 1.25-1.5 entries on average at a hit). */
+void fc_store_prefetch_chain(const fc_store *s, uint64_t token, const char *key, size_t klen);
+
 #endif

@@ -146,6 +146,68 @@ Test(daemon_stress, many_simultaneous_connections)
     dt_stop_ok(&d);
 }
 
+/* Sends one request on each of the n sockets before reading any reply (so the daemon reads them
+ * in one poll and runs them together, server.h: fc_server_stage), then checks every reply. */
+static void staged_round(const int *fds, int n, char reqs[][160], char wants[][160])
+{
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(fc_send_all(fds[i], reqs[i], strlen(reqs[i])), 0);
+    for (int i = 0; i < n; i++)
+        dt_expect_raw(fds[i], wants[i]);
+}
+
+/* One request per connection, many connections at once: each staged request keeps the parse its
+ * hint made (server/client.c, take_peek) only for its own bytes. Rounds change the frames'
+ * lengths and argument counts (5 arguments: parsed unhinted) between the same connections, and
+ * one connection's request arrives in two reads, so a parse kept from an earlier round or from a
+ * partial frame would run the wrong bytes. */
+Test(daemon_stress, simultaneous_single_requests_run_their_own_frames)
+{
+    dt_start(&d, NULL);
+    enum { N = 40 };
+    int fds[N];
+    static char reqs[N][160], wants[N][160];
+    for (int i = 0; i < N; i++)
+        fds[i] = dt_connect_raw(&d);
+    for (int i = 0; i < N; i++) { /* round 1: SET, some with EX (5 arguments) */
+        char k[32], v[32];
+        int kl = snprintf(k, sizeof(k), "stage:%d", i), vl = snprintf(v, sizeof(v), "v%d", i * 7);
+        if (i % 3 == 0)
+            snprintf(reqs[i], sizeof(reqs[i]), "*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+                     "$2\r\nEX\r\n$3\r\n100\r\n", kl, k, vl, v);
+        else
+            snprintf(reqs[i], sizeof(reqs[i]), "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n",
+                     kl, k, vl, v);
+        snprintf(wants[i], sizeof(wants[i]), "+OK\r\n");
+    }
+    staged_round(fds, N, reqs, wants);
+    for (int i = 0; i < N; i++) { /* round 2: GET, shorter frames on the same connections */
+        int kl = snprintf(wants[i], sizeof(wants[i]), "stage:%d", i);
+        snprintf(reqs[i], sizeof(reqs[i]), "*2\r\n$3\r\nGET\r\n$%d\r\nstage:%d\r\n", kl, i);
+        char v[32];
+        int vl = snprintf(v, sizeof(v), "v%d", i * 7);
+        snprintf(wants[i], sizeof(wants[i]), "$%d\r\n%s\r\n", vl, v);
+    }
+    staged_round(fds, N, reqs, wants);
+    /* round 3: connection 0's request comes in two reads around the others' */
+    const char *half = "*2\r\n$6\r\nEXISTS\r\n$7\r\nsta";
+    cr_assert_eq(fc_send_all(fds[0], half, strlen(half)), 0);
+    for (int i = 1; i < N; i++) { /* PING, or GET of a one-digit key (one byte shorter) */
+        int k = i % 10;
+        char v[32];
+        int vl = snprintf(v, sizeof(v), "v%d", k * 7);
+        snprintf(reqs[i], sizeof(reqs[i]), i % 2 ? "*1\r\n$4\r\nPING\r\n"
+                                                 : "*2\r\n$3\r\nGET\r\n$7\r\nstage:%d\r\n", k);
+        snprintf(wants[i], sizeof(wants[i]), i % 2 ? "+PONG\r\n" : "$%d\r\n%s\r\n", vl, v);
+    }
+    snprintf(reqs[0], sizeof(reqs[0]), "ge:1\r\n");
+    snprintf(wants[0], sizeof(wants[0]), ":1\r\n");
+    staged_round(fds, N, reqs, wants);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    dt_stop_ok(&d);
+}
+
 /* QUIT after a reply too large for one write: the whole reply, then +OK, then the close. */
 Test(daemon_stress, quit_after_large_reply_flushes_everything)
 {
