@@ -146,6 +146,15 @@ $(LOADGEN): bench/loadgen.c
 
 bench-tools: $(LOADGEN)
 
+# bench/faultlat.c: how long a first touch of fresh memory takes here (README, "Latency").
+FAULTLAT := build/bench/faultlat
+
+$(FAULTLAT): bench/faultlat.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench-tools: $(FAULTLAT)
+
 # libFuzzer targets (clang), built into build/fuzz/ and run FUZZ_SECONDS each; new inputs go to
 # build/fuzz/corpus/<target>/, seeds are read from tests/fuzz/corpus/. See tests/fuzz/README.md.
 FUZZ_SECONDS ?= 20

@@ -54,6 +54,7 @@ from bench import ROOT, Server, server_argvs  # noqa: E402
 from stalls import Conn, info_field, scan_unlink, wait_expired  # noqa: E402
 
 PROBE = os.path.join(ROOT, "build", "bench", "latency_probe")
+FAULTLAT = os.path.join(ROOT, "build", "bench", "faultlat")
 PLAIN = ("rehash", "baseline", "invalidate", "flushall")
 ALL = PLAIN + ("expiry", "evict")
 WARMUP_S = 0.5
@@ -338,6 +339,9 @@ def main():
     print("%s, %d cores; %d keys (a:* and b:* halves, 3-byte values); probe: %d connections, "
           "one GET in flight each; logs in %s" % (os.uname().machine, os.cpu_count(), a.keys,
                                                   a.conns, tmp))
+    if os.access(FAULTLAT, os.X_OK):  # the machine's own floor: one page fault (README)
+        out = subprocess.run([FAULTLAT, "256"], capture_output=True, text=True).stdout
+        print("first touch of 256 MiB here: " + out.strip().splitlines()[-1].split(": ", 1)[1])
     print(HEADER, flush=True)
     rows = []
     for rnd in range(1, a.rounds + 1):
