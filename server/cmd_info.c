@@ -92,7 +92,7 @@ static void sec_stats(fc_cmd_ctx *c, fc_buf *b)
         (unsigned long long)misses, (unsigned long long)(s->cron_max_ns / 1000),
         (unsigned long long)s->cron_over_1ms, (unsigned long long)(s->turn_max_ns / 1000),
         (unsigned long long)s->turn_over_1ms);
-#ifdef FC_TURN_CPU /* the diagnostic build (server.h, fc_server_thread_faults) */
+#ifdef FC_TURN_CPU /* the diagnostic build (server.h, fc_server_probe_begin) */
     add(b, "fc_turn_over_1ms_faulted:%llu\r\n", (unsigned long long)s->turn_over_1ms_faulted);
 #endif
 }

@@ -196,13 +196,45 @@ uint64_t fc_server_thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t fc_server_thread_faults(void)
+#ifdef FC_TURN_CPU
+static uint64_t thread_faults(void)
 {
     struct rusage ru;
     if (getrusage(RUSAGE_THREAD, &ru) != 0)
         return 0;
     return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
 }
+
+static fc_turn_probe probe_now(const fc_server *srv)
+{
+    const fc_core_stats *st = &srv->core.stats;
+    return (fc_turn_probe){fc_server_thread_cpu_ns(), thread_faults(), st->commands,
+                           fc_memory_evicted(&srv->core), st->net_in, st->connections,
+                           srv->cron_ns};
+}
+
+void fc_server_probe_begin(fc_server *srv)
+{
+    srv->turn0 = probe_now(srv);
+}
+
+/* A turn over 1 ms: counted when it took a page fault, and logged with what it did. */
+static void probe_long_turn(fc_server *srv, uint64_t ns)
+{
+    fc_turn_probe a = srv->turn0, b = probe_now(srv);
+    srv->core.stats.turn_over_1ms_faulted += b.faults != a.faults;
+    fc_log_warning("Long loop turn: %llu us of CPU, %llu us wall; %llu commands, %llu evictions, "
+                   "%llu page faults, %llu bytes read, %llu connections accepted, %llu us of cron",
+                   (unsigned long long)(ns / 1000),
+                   (unsigned long long)((uv_hrtime() - srv->core.turn_start_ns) / 1000),
+                   (unsigned long long)(b.commands - a.commands),
+                   (unsigned long long)(b.evicted - a.evicted),
+                   (unsigned long long)(b.faults - a.faults),
+                   (unsigned long long)(b.net_in - a.net_in),
+                   (unsigned long long)(b.connections - a.connections),
+                   (unsigned long long)((b.cron_ns - a.cron_ns) / 1000));
+}
+#endif
 
 /* Runs once per loop turn, just before the loop polls again: the turn's work started at its first
  * callback (fc_server_turn_begin) and every client waited for all of it. (libuv's idle-time
@@ -213,7 +245,9 @@ static void on_meter(uv_prepare_t *h)
     if (!srv->core.turn_start_ns)
         return;
 #ifdef FC_TURN_CPU
-    uint64_t ns = fc_server_thread_cpu_ns() - srv->turn_cpu_ns;
+    uint64_t ns = fc_server_thread_cpu_ns() - srv->turn0.cpu_ns;
+    if (ns > 1000 * 1000)
+        probe_long_turn(srv, ns);
 #else
     uint64_t ns = uv_hrtime() - srv->core.turn_start_ns;
 #endif
@@ -222,10 +256,6 @@ static void on_meter(uv_prepare_t *h)
     if (ns > st->turn_max_ns)
         st->turn_max_ns = ns;
     st->turn_over_1ms += ns > 1000 * 1000;
-#ifdef FC_TURN_CPU
-    if (ns > 1000 * 1000 && fc_server_thread_faults() != srv->turn_faults)
-        st->turn_over_1ms_faulted++;
-#endif
 }
 
 static void on_cron(uv_timer_t *t)
@@ -237,6 +267,9 @@ static void on_cron(uv_timer_t *t)
     close_idle_clients(srv, now);
     bool more = background_work(srv, now, cron_deadline(srv));
     account_tick(srv, uv_hrtime() - t0);
+#ifdef FC_TURN_CPU
+    srv->cron_ns += uv_hrtime() - t0;
+#endif
     uv_timer_start(&srv->cron, on_cron, more ? 1 : CRON_MS, 0);
     flush_dirty(srv); /* replies the work completed (INVALIDATE jobs): the poll may block */
 }

@@ -19,6 +19,14 @@
 #include "conf/conf.h"
 #include "server/core.h"
 
+#ifdef FC_TURN_CPU
+/* What a -DFC_TURN_CPU build snapshots at the start of each loop turn, to log what a turn over
+ * 1 ms did ("Long loop turn" warnings; README, "Latency"). */
+typedef struct fc_turn_probe {
+    uint64_t cpu_ns, faults, commands, evicted, net_in, connections, cron_ns;
+} fc_turn_probe;
+#endif
+
 typedef struct fc_server {
     uv_loop_t *loop;
     const fc_conf *conf;
@@ -29,8 +37,10 @@ typedef struct fc_server {
     bool has_unix;
     uv_timer_t cron;
     uv_prepare_t meter;          /* ends each loop turn's timing (INFO fc_turn_max_us) */
-    uint64_t turn_cpu_ns;        /* the thread's CPU time then (-DFC_TURN_CPU builds only) */
-    uint64_t turn_faults;        /* and its page faults so far (the same builds) */
+#ifdef FC_TURN_CPU
+    fc_turn_probe turn0;         /* the counters when this loop turn began */
+    uint64_t cron_ns;            /* the cron's wall time so far */
+#endif
     uv_check_t flusher;          /* flushes clients whose replies completed during this turn */
     struct fc_client *dirty;     /* those clients, linked through dirty_next */
     uv_idle_t resumer;           /* active while clients are deferred: continues them next turn */
@@ -75,10 +85,12 @@ void fc_server_unstage(fc_server *srv, struct fc_client *c);
  * leaves out the time the daemon was preempted by other processes. */
 uint64_t fc_server_thread_cpu_ns(void);
 
-/* The calling thread's page faults so far (minor + major; getrusage), for the same builds: INFO
- * fc_turn_over_1ms_faulted counts the long turns that took one (a first touch of memory can
- * take milliseconds in a VM whose host backs guest memory lazily: README, "Latency"). */
-uint64_t fc_server_thread_faults(void);
+#ifdef FC_TURN_CPU
+/* Snapshots the thread's CPU time, its page faults (getrusage: a first touch of memory can take
+ * milliseconds in a VM whose host backs guest memory lazily) and the counters a long turn is
+ * logged with. INFO fc_turn_over_1ms_faulted counts the long turns that took a page fault. */
+void fc_server_probe_begin(fc_server *srv);
+#endif
 
 /* Notes the start of this loop turn's work (the first client read or write, timer or idle
  * callback since the loop last polled): INFO fc_turn_max_us is the longest span from it to the
@@ -89,8 +101,7 @@ static inline void fc_server_turn_begin(fc_server *srv)
         srv->core.turn_start_ns = uv_hrtime();
         srv->core.turn_evicted = false;
 #ifdef FC_TURN_CPU
-        srv->turn_cpu_ns = fc_server_thread_cpu_ns();
-        srv->turn_faults = fc_server_thread_faults();
+        fc_server_probe_begin(srv);
 #endif
     }
 }
