@@ -81,9 +81,9 @@ typedef struct fc_client {
     bool staged;        /* read, waiting to run with the turn's other reads (fc_server_stage) */
     struct fc_client *staged_next;
     uint64_t hint;      /* the bucket hint of its first request's key while staged */
-    size_t peek_used;   /* while staged and hinted: the request parsed by the hint (its length, */
-    size_t peek_argc;   /* 0: none; offset 0 of `in`), which process_input takes unparsed */
-    fc_span peek[FC_CLIENT_PEEK_ARGS];
+    size_t peek_used;   /* the request at offset 0 of `in` that the staged hint parsed: its */
+    size_t peek_argc;   /* length (0: none), arguments and spans, which process_input takes */
+    fc_span peek[FC_CLIENT_PEEK_ARGS]; /* instead of parsing it again (take_peek) */
     size_t turn_args;   /* request words run, and bytes read, against this turn's budget */
     size_t turn_read;
     fc_arg *argv;
