@@ -59,7 +59,7 @@ BIN       := $(OUT)/fastcached
 UNIT_BIN  := $(OUT)/unit_tests
 INTEG_BIN := $(OUT)/integration_tests
 
-.PHONY: all debug asan run test check valgrind bench bench-tools fuzz depcheck format clean deps tests-built
+.PHONY: all debug asan run test check valgrind bench bench-tools fuzz depcheck format clean deps tests-built turncpu
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -104,6 +104,7 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory tests-built
 	@$(MAKE) --no-print-directory depcheck
+	@$(MAKE) --no-print-directory turncpu bench-tools
 	./scripts/run-tests.sh $(OUT)
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
@@ -145,6 +146,12 @@ $(LOADGEN): bench/loadgen.c
 	$(CC) $(BASE) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 bench-tools: $(LOADGEN)
+
+# The diagnostic daemon of bench/latency.py's CPU column (-DFC_TURN_CPU: loop turns timed in
+# thread CPU time, long ones logged), in its own tree since make does not track CFLAGS. `make
+# test` builds it so that the diagnostic code keeps compiling.
+turncpu:
+	@$(MAKE) --no-print-directory OUT=build/turncpu CFLAGS="$(CFLAGS) -DFC_TURN_CPU" build/turncpu/fastcached
 
 # bench/faultlat.c: how long a first touch of fresh memory takes here (README, "Latency").
 FAULTLAT := build/bench/faultlat

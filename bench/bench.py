@@ -345,6 +345,10 @@ def main():
     make = server_argvs()
     workloads = [("get", 1, 3), ("set", 1, 3), ("get", 16, 3), ("set", 16, 3),
                  ("get", 16, 1024), ("set", 16, 1024), ("incr", 16, 3), ("mset", 16, 3)]
+    if a.rows and set(a.rows) - {"%s-%d" % r for r in MATRIX}:
+        ap.error("--rows: each of get-1, set-1, get-16, set-16")
+    if a.pin and os.cpu_count() < 2:
+        ap.error("--pin needs two CPUs (the servers on 0, the load generator on 1)")
     if a.matrix:
         print("machine: %s, %d cores" % (os.uname().machine, os.cpu_count()))
         return run_matrix(a, make, logdir)
