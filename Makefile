@@ -78,7 +78,8 @@ $(BIN): $(OUT)/server/main.o $(SRV_OBJ) $(LIB_OBJ)
 $(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ) $(CMD_SRC:%.c=$(OUT)/%.o)
 	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) -lm $(LDFLAGS)
 
-$(INTEG_BIN): $(INTEG_OBJ) $(OUT)/server/upstream.o $(OUT)/server/log.o $(LIB_OBJ)
+$(INTEG_BIN): $(INTEG_OBJ) $(OUT)/server/upstream.o $(OUT)/server/sock.o $(OUT)/server/log.o \
+              $(LIB_OBJ)
 	$(CC) $(LDFLAGS_CFG) -o $@ $^ $(TEST_LIBS) $(SRV_LIBS) -lm $(LDFLAGS)
 
 # `make V=1` shows the full compiler command lines.

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "protocol/resp_writer.h"
 #include "storage/prefetch.h"
@@ -31,8 +32,8 @@
 static void flush(fc_client *c);
 static void on_ready(void *owner);
 static void process_input(fc_client *c);
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_alloc(fc_sock *s, char **base, size_t *len);
+static void on_read(fc_sock *s, ssize_t nread, size_t asked);
 static void after_batch(fc_client *c);
 static void after_read(fc_client *c);
 
@@ -112,7 +113,7 @@ static void defer_rest(fc_client *c)
     if (c->closing || c->deferred)
         return;
     fc_server_defer(c->srv, c);
-    uv_read_stop(&c->h.stream);
+    fc_sock_read_stop(&c->sock);
 }
 
 /* After a write completed: resumes reading once the backlog is below the soft threshold and no
@@ -127,13 +128,13 @@ static void maybe_resume_output(fc_client *c)
         after_batch(c);
     }
     if (may_read(c))
-        uv_read_start(&c->h.stream, on_alloc, on_read);
+        fc_sock_read_start(&c->sock, on_alloc, on_read);
 }
 
 void fc_client_stop_reading(fc_client *c)
 {
     if (!c->closing)
-        uv_read_stop(&c->h.stream);
+        fc_sock_read_stop(&c->sock);
 }
 
 bool fc_client_drained(const fc_client *c)
@@ -142,23 +143,23 @@ bool fc_client_drained(const fc_client *c)
     return c->closing || (!c->writing && c->out.len == 0);
 }
 
-fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type)
+fc_client *fc_client_new(struct fc_server *srv, int fd, bool unix_domain)
 {
     fc_client *c = calloc(1, sizeof(*c));
-    if (!c)
+    if (!c) {
+        close(fd);
         return NULL;
-    int r = type == UV_NAMED_PIPE ? uv_pipe_init(srv->loop, &c->h.pipe, 0)
-                                  : uv_tcp_init(srv->loop, &c->h.tcp);
-    if (r != 0) {
+    }
+    if (fc_sock_open(srv->loop, &c->sock, fd) != 0) { /* (it closed fd) */
         free(c);
         return NULL;
     }
     c->srv = srv;
-    c->h.handle.data = c;
+    c->sock.data = c;
     fc_session_init(&c->sess, fc_time_ms());
     if (srv->conf->driver == FC_DRIVER_REDIS)
         c->sess.db = srv->conf->redis_db; /* a client starts in the upstream's configured db */
-    if (type == UV_NAMED_PIPE)
+    if (unix_domain)
         c->sess.flags |= FC_SESS_UNIX;
     fc_buf_init(&c->in, srv->conf->client_query_buffer_limit);
     fc_buf_init(&c->out, 0);
@@ -187,9 +188,9 @@ static void client_free(fc_client *c)
     free(c);
 }
 
-static void on_close(uv_handle_t *h)
+static void on_close(fc_sock *s)
 {
-    fc_client *c = h->data;
+    fc_client *c = s->data;
     c->handle_closed = true;
     if (c->q.pending == 0)
         client_free(c);
@@ -213,7 +214,7 @@ static void on_ready(void *owner)
         c->paused = false;
         process_input(c);
         if (may_read(c))
-            uv_read_start(&c->h.stream, on_alloc, on_read);
+            fc_sock_read_start(&c->sock, on_alloc, on_read);
     }
     fc_server_mark_dirty(c->srv, c);
 }
@@ -232,7 +233,7 @@ void fc_client_close(fc_client *c)
     c->closing = true;
     if (c->sess.id)
         fc_core_detach(&c->srv->core, &c->sess);
-    uv_close(&c->h.handle, on_close);
+    fc_sock_close(&c->sock, on_close);
 }
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t n)
@@ -253,39 +254,35 @@ static void format_addr(const struct sockaddr_storage *ss, char *out, size_t n)
 
 static void fill_addrs(fc_client *c)
 {
-    uv_os_fd_t fd;
-    if (uv_fileno(&c->h.handle, &fd) == 0)
-        c->sess.fd = fd;
+    c->sess.fd = c->sock.fd;
     if (c->sess.flags & FC_SESS_UNIX) {
         snprintf(c->sess.addr, sizeof(c->sess.addr), "%.50s:0", c->srv->conf->unixsocket);
         snprintf(c->sess.laddr, sizeof(c->sess.laddr), "%.50s:0", c->srv->conf->unixsocket);
         return;
     }
     struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0)
+    socklen_t len = sizeof(ss);
+    if (getpeername(c->sock.fd, (struct sockaddr *)&ss, &len) == 0)
         format_addr(&ss, c->sess.addr, sizeof(c->sess.addr));
     len = sizeof(ss);
-    if (uv_tcp_getsockname(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0)
+    if (getsockname(c->sock.fd, (struct sockaddr *)&ss, &len) == 0)
         format_addr(&ss, c->sess.laddr, sizeof(c->sess.laddr));
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_alloc(fc_sock *s, char **base, size_t *len)
 {
-    fc_client *c = h->data;
+    fc_client *c = s->data;
     size_t want = READ_CHUNK;
-    (void)suggested;
     if (c->parser.need > c->in.len && c->parser.need - c->in.len > want)
         want = c->parser.need - c->in.len;
     if (fc_buf_reserve(&c->in, want) != 0 && fc_buf_reserve(&c->in, 1) != 0) {
-        buf->base = NULL; /* read_cb gets UV_ENOBUFS: the query buffer limit */
-        buf->len = 0;
+        *base = NULL; /* read_cb gets UV_ENOBUFS: the query buffer limit */
         return;
     }
-    buf->base = c->in.data + c->in.len;
-    buf->len = c->in.cap - c->in.len;
-    if (buf->len > TURN_READ) /* a big frame's buffer is reserved whole, filled by slices */
-        buf->len = TURN_READ;
+    *base = c->in.data + c->in.len;
+    *len = c->in.cap - c->in.len;
+    if (*len > TURN_READ) /* a big frame's buffer is reserved whole, filled by slices */
+        *len = TURN_READ;
 }
 
 /* Points c->argv at the frame's arguments inside the input buffer. */
@@ -495,7 +492,7 @@ static void run_read(fc_client *c, bool drained)
 {
     process_input(c);
     if (!c->deferred && turn_spent(c))
-        defer_rest(c); /* libuv would call on_read again with more in this turn */
+        defer_rest(c); /* fc_sock would call on_read again with more in this turn */
     else if (!c->deferred && drained)
         c->turn_read = c->turn_args = 0; /* the socket is drained: this turn's reads are over */
     after_read(c);
@@ -513,7 +510,7 @@ void fc_client_run_staged(fc_client *c)
     run_read(c, true); /* only a read that emptied the socket is staged */
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void on_read(fc_sock *s, ssize_t nread, size_t asked)
 {
     fc_client *c = s->data;
     fc_server_turn_begin(c->srv);
@@ -527,7 +524,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->in.len += (size_t)nread;
     c->turn_read += (size_t)nread;
     c->srv->core.stats.net_in += (uint64_t)nread;
-    bool drained = (size_t)nread < buf->len;
+    bool drained = (size_t)nread < asked;
     if (c->srv->core.backend == NULL && drained) {
         fc_server_stage(c->srv, c); /* runs at the end of the poll phase */
         return;
@@ -547,7 +544,7 @@ void fc_client_continue(fc_client *c)
             fc_server_stop(c->srv);
     }
     if (may_read(c))
-        uv_read_start(&c->h.stream, on_alloc, on_read);
+        fc_sock_read_start(&c->sock, on_alloc, on_read);
 }
 
 /* After a read's batch: applies the output limits, stops reading if needed, and queues the
@@ -571,7 +568,7 @@ static void after_read(fc_client *c)
     if (pending >= soft_output_limit(c))
         pause_for_output(c, c->sess.last_ms);
     if (!may_read(c))
-        uv_read_stop(&c->h.stream);
+        fc_sock_read_stop(&c->sock);
     if (c->out.len > 0 || (c->sess.flags & FC_SESS_CLOSE_AFTER_REPLY))
         fc_server_mark_dirty(c->srv, c);
 }
@@ -604,12 +601,12 @@ static void after_batch(fc_client *c)
         process_input(c);
     }
     if (!may_read(c))
-        uv_read_stop(&c->h.stream);
+        fc_sock_read_stop(&c->sock);
 }
 
-static void on_write(uv_write_t *req, int status)
+static void on_write(fc_sock *s, int status)
 {
-    fc_client *c = req->data;
+    fc_client *c = s->data;
     fc_server_turn_begin(c->srv);
     c->writing = false;
     c->wbuf.len = 0;
@@ -626,7 +623,7 @@ static void on_write(uv_write_t *req, int status)
         maybe_resume_output(c);
 }
 
-/* Sends what is in out: try_write first, the rest through uv_write after a buffer swap. */
+/* Sends what is in out: try_write first, the rest through fc_sock_write after a buffer swap. */
 static void flush(fc_client *c)
 {
     if (c->writing || c->closing)
@@ -636,13 +633,12 @@ static void flush(fc_client *c)
             fc_client_close(c);
         return;
     }
-    uv_buf_t b = {.base = c->out.data, .len = c->out.len};
-    int r = uv_try_write(&c->h.stream, &b, 1);
-    if (r < 0 && r != UV_EAGAIN) {
+    ssize_t r = fc_sock_try_write(&c->sock, c->out.data, c->out.len);
+    if (r < 0) {
         fc_client_close(c);
         return;
     }
-    size_t sent = r > 0 ? (size_t)r : 0;
+    size_t sent = (size_t)r;
     c->srv->core.stats.net_out += sent;
     if (sent == c->out.len) {
         c->out.len = 0;
@@ -655,10 +651,7 @@ static void flush(fc_client *c)
     c->out = tmp;
     c->out.len = 0;
     size_t left = c->wbuf.len - sent;
-    b.base = c->wbuf.data + sent;
-    b.len = left;
-    c->wreq.data = c;
-    if (uv_write(&c->wreq, &c->h.stream, &b, 1, on_write) != 0) {
+    if (fc_sock_write(&c->sock, c->wbuf.data + sent, left, on_write) != 0) {
         fc_client_close(c);
         return;
     }
@@ -671,11 +664,9 @@ int fc_client_start(fc_client *c)
     fc_core_attach(&c->srv->core, &c->sess);
     fill_addrs(c);
     if (!(c->sess.flags & FC_SESS_UNIX)) {
-        uv_tcp_nodelay(&c->h.tcp, 1);
-        if (c->srv->conf->tcp_keepalive > 0)
-            uv_tcp_keepalive(&c->h.tcp, 1, (unsigned)c->srv->conf->tcp_keepalive);
+        fc_sock_tune_tcp(&c->sock, (int)c->srv->conf->tcp_keepalive);
     }
-    return uv_read_start(&c->h.stream, on_alloc, on_read);
+    return fc_sock_read_start(&c->sock, on_alloc, on_read);
 }
 
 void fc_client_reject(fc_client *c, const char *err)

@@ -1,7 +1,7 @@
 /*
  * client — one connection: input buffer, parse loop, reply buffers, writes.
  *
- *   socket ──read──► in ──fc_resp_parse──► argv ──fc_dispatch──► out ──try_write / uv_write──► socket
+ *   socket ──recv──► in ──fc_resp_parse──► argv ──fc_dispatch──► out ──send (sock.h)──► socket
  *
  * Memory mode parses a read's pipelined frames ahead (up to 16 at a time, fc_resp_peek), prefetches
  * their keys' buckets and entries (storage/prefetch.h) so the batch's cache misses overlap, then
@@ -9,9 +9,9 @@
  * fc_resp_parse one by one as before.
  *
  * Replies to one read batch are accumulated in `out` and flushed together, after every read
- * of the loop turn (the server's check handle, fc_server_mark_dirty): first with uv_try_write,
- * and what the kernel does not take is handed to uv_write, after swapping `out` with `wbuf` so
- * new replies never touch the bytes of a write in flight.
+ * of the loop turn (the server's check handle, fc_server_mark_dirty): first with
+ * fc_sock_try_write, and what the kernel does not take is handed to fc_sock_write, after swapping
+ * `out` with `wbuf` so new replies never touch the bytes of a write in flight.
  *
  * Output limits: the pending output (out + wbuf + reply slots) is checked after every command and
  * every completion; past conf->client_output_buffer_limit the client is closed with a warning.
@@ -25,16 +25,17 @@
  * or 500 GETs) and reads at most TURN_READ bytes per loop turn, and once the turn is older than
  * FC_TURN_BUDGET_NS (core.h: 0.5 ms, looked at every 16 requests) a client with more requests
  * waits for the next one, so costly commands (SETs that evict) cut the batch earlier; eviction
- * itself stops at the same age and leaves the rest to the cron (memory.h). libuv calls the read callback up to
- * 32 times per readiness event, so without this one pipelining connection (redis-cli --pipe) could
- * run tens of thousands of requests in one turn while every other client waits. Past the budget the
- * client stops reading and joins the server's deferred list (fc_server_defer); the server's idle
- * handle calls fc_client_continue in the next turn, before polling for I/O, which runs the input
- * left over (in order, the same budget) and reads again once it is used up.
+ * itself stops at the same age and leaves the rest to the cron (memory.h). fc_sock calls the read
+ * callback up to 32 times per readiness event, so without this one pipelining connection
+ * (redis-cli --pipe) could run tens of thousands of requests in one turn while every other client
+ * waits. Past the budget the client stops reading and joins the server's deferred list
+ * (fc_server_defer); the server's idle handle calls fc_client_continue in the next turn, before
+ * polling for I/O, which runs the input left over (in order, the same budget) and reads again once
+ * it is used up.
  *
- * Ownership: the client owns its buffers; a uv_write buffer (wbuf) belongs to its request until
- * write_cb; the struct embeds its libuv handle and is freed only after close_cb AND after its last
- * pending reply slot completed (a proxied request may outlive the connection).
+ * Ownership: the client owns its buffers; the buffer of a write in flight (wbuf) belongs to the
+ * socket until write_cb; the struct embeds its socket and is freed only after close_cb AND after
+ * its last pending reply slot completed (a proxied request may outlive the connection).
  */
 #ifndef FC_SERVER_CLIENT_H
 #define FC_SERVER_CLIENT_H
@@ -47,18 +48,14 @@
 #include "server/commands.h"
 #include "server/replyq.h"
 #include "server/session.h"
+#include "server/sock.h"
 
 #define FC_CLIENT_PEEK_ARGS 4 /* requests with more arguments are parsed one by one, unhinted */
 
 struct fc_server;
 
 typedef struct fc_client {
-    union {
-        uv_handle_t handle;
-        uv_stream_t stream;
-        uv_tcp_t tcp;
-        uv_pipe_t pipe;
-    } h;
+    fc_sock sock;
     struct fc_server *srv;
     fc_session sess;
     fc_buf in;
@@ -66,7 +63,6 @@ typedef struct fc_client {
     fc_buf out;     /* replies not yet handed to a write */
     fc_buf wbuf;    /* bytes of the write in flight */
     fc_replyq q;    /* orders replies that complete later (proxy) before `out` */
-    uv_write_t wreq;
     bool writing;
     bool closing;
     bool handle_closed; /* close_cb ran; freed once no reply slot is pending */
@@ -93,11 +89,11 @@ typedef struct fc_client {
 /* Recovers the client from its session (the command layer only sees sessions). */
 #define FC_CLIENT_OF(s) ((fc_client *)((char *)(s) - offsetof(fc_client, sess)))
 
-/* Allocates a client for an accepted stream of the given type (UV_TCP or UV_NAMED_PIPE), already
- * initialised on the server's loop but not yet accepted. NULL on out-of-memory. */
-fc_client *fc_client_new(struct fc_server *srv, uv_handle_type type);
+/* Allocates a client for an accepted connection (unix_domain: from the unix socket), polled on
+ * the server's loop; the client owns fd from here (NULL, with fd closed, on failure). */
+fc_client *fc_client_new(struct fc_server *srv, int fd, bool unix_domain);
 
-/* Starts reading after uv_accept succeeded; registers the session. Returns 0 or a uv error. */
+/* Starts reading; registers the session. Returns 0 or a negative errno. */
 int fc_client_start(fc_client *c);
 
 /* Writes an error line, then closes once it is sent (maxclients refusal). */

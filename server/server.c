@@ -44,28 +44,24 @@
 static bool protected_refused(fc_server *srv, fc_client *c)
 {
     struct sockaddr_storage ss;
-    int len = sizeof(ss);
+    socklen_t len = sizeof(ss);
     if (!srv->conf->protected_mode || srv->conf->requirepass[0])
         return false;
-    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) != 0)
+    if (getpeername(c->sock.fd, (struct sockaddr *)&ss, &len) != 0)
         return true;
     return fc_access_denied(srv->conf, (const struct sockaddr *)&ss);
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+static void on_connection(fc_listener *l, int fd)
 {
-    fc_server *srv = listener->data;
-    if (status < 0) {
-        fc_log_warning("Accepting client connection: %s", uv_strerror(status));
+    fc_server *srv = l->data;
+    if (fd < 0) {
+        fc_log_warning("Accepting client connection: %s", uv_strerror(fd));
         return;
     }
-    fc_client *c = fc_client_new(srv, listener->type);
+    fc_client *c = fc_client_new(srv, fd, l->unix_domain);
     if (!c) {
         fc_log_warning("Accepting client connection: out of memory");
-        return;
-    }
-    if (uv_accept(listener, &c->h.stream) != 0) {
-        fc_client_close(c);
         return;
     }
     srv->core.stats.connections++;
@@ -74,7 +70,7 @@ static void on_connection(uv_stream_t *listener, int status)
         fc_client_reject(c, "ERR max number of clients reached");
         return;
     }
-    if (listener->type == UV_TCP && protected_refused(srv, c)) {
+    if (!l->unix_domain && protected_refused(srv, c)) {
         fc_client_reject(c, fc_access_denied_msg);
         return;
     }
@@ -94,13 +90,10 @@ static int listen_tcp(fc_server *srv, const char *addr, int port)
         fc_log_warning("Invalid bind address '%s'", a);
         return r;
     }
-    uv_tcp_t *t = &srv->listeners[srv->nlisteners];
-    uv_tcp_init(srv->loop, t);
-    t->data = srv;
+    fc_listener *l = &srv->listeners[srv->nlisteners];
+    r = fc_listener_tcp(srv->loop, l, (const struct sockaddr *)&ss, 511, on_connection);
+    l->data = srv;
     srv->nlisteners++;
-    r = uv_tcp_bind(t, (const struct sockaddr *)&ss, strchr(a, ':') ? UV_TCP_IPV6ONLY : 0);
-    if (r == 0)
-        r = uv_listen((uv_stream_t *)t, 511, on_connection);
     if (r != 0) {
         fc_log_warning("Could not create server TCP listening socket %s:%d: %s", a, port,
                        uv_strerror(r));
@@ -111,13 +104,10 @@ static int listen_tcp(fc_server *srv, const char *addr, int port)
 
 static int listen_unix(fc_server *srv, const char *path)
 {
-    uv_pipe_init(srv->loop, &srv->unix_listener, 0);
-    srv->unix_listener.data = srv;
     srv->has_unix = true;
     unlink(path);
-    int r = uv_pipe_bind(&srv->unix_listener, path);
-    if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv->unix_listener, 511, on_connection);
+    int r = fc_listener_unix(srv->loop, &srv->unix_listener, path, 511, on_connection);
+    srv->unix_listener.data = srv;
     if (r == 0 && srv->conf->unixsocketperm && chmod(path, (mode_t)srv->conf->unixsocketperm))
         r = -errno; /* [server] unixsocketperm */
     if (r != 0)
@@ -258,6 +248,15 @@ static void on_meter(uv_prepare_t *h)
     st->turn_over_1ms += ns > 1000 * 1000;
 }
 
+/* Listeners that ran out of file descriptors (sock.c) try again once per tick. */
+static void resume_listeners(fc_server *srv)
+{
+    for (int i = 0; i < srv->nlisteners && !srv->stopping; i++)
+        fc_listener_resume(&srv->listeners[i]);
+    if (srv->has_unix && !srv->stopping)
+        fc_listener_resume(&srv->unix_listener);
+}
+
 static void on_cron(uv_timer_t *t)
 {
     fc_server *srv = t->data;
@@ -265,6 +264,7 @@ static void on_cron(uv_timer_t *t)
     uint64_t t0 = uv_hrtime();
     int64_t now = fc_time_ms();
     close_idle_clients(srv, now);
+    resume_listeners(srv);
     bool more = background_work(srv, now, cron_deadline(srv));
     account_tick(srv, uv_hrtime() - t0);
 #ifdef FC_TURN_CPU
@@ -584,9 +584,9 @@ void fc_server_stop(fc_server *srv)
         return;
     srv->stopping = true;
     for (int i = 0; i < srv->nlisteners; i++)
-        close_if_open((uv_handle_t *)&srv->listeners[i]);
+        fc_listener_close(&srv->listeners[i]);
     if (srv->has_unix)
-        close_if_open((uv_handle_t *)&srv->unix_listener);
+        fc_listener_close(&srv->unix_listener);
     for (fc_session *s = srv->core.sessions; s; s = s->next)
         fc_client_stop_reading(FC_CLIENT_OF(s));
     /* Background INVALIDATEs finish now, so their replies are among those the drain sends. */

@@ -18,6 +18,7 @@
 
 #include "conf/conf.h"
 #include "server/core.h"
+#include "server/sock.h"
 
 #ifdef FC_TURN_CPU
 /* What a -DFC_TURN_CPU build snapshots at the start of each loop turn, to log what a turn over
@@ -31,9 +32,9 @@ typedef struct fc_server {
     uv_loop_t *loop;
     const fc_conf *conf;
     fc_core core;
-    uv_tcp_t listeners[FC_CONF_MAX_BIND * 2];
+    fc_listener listeners[FC_CONF_MAX_BIND * 2];
     int nlisteners;
-    uv_pipe_t unix_listener;
+    fc_listener unix_listener;
     bool has_unix;
     uv_timer_t cron;
     uv_prepare_t meter;          /* ends each loop turn's timing (INFO fc_turn_max_us) */
