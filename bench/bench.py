@@ -272,6 +272,10 @@ def run_matrix(a, make, logdir):
                         for srv in order:
                             r = matrix_run(srv, test, n, pipe, size, a.keys, client,
                                            client_cpu)
+                            if a.each:
+                                print("round %d %s %s -P %d %d B %s: %.0f rps, %.0f ns CPU/req"
+                                      % (rnd + 1, client, test.upper(), pipe, size, srv.name,
+                                         r[0], r[1]), flush=True)
                             min_cpu_s = min(min_cpu_s, r[2])
                             results.setdefault((client, test, pipe, size, srv.name),
                                                []).append(r)
@@ -333,6 +337,7 @@ def main():
                     help="--matrix: value sizes (default 3,1024)")
     ap.add_argument("--rows", type=lambda v: v.split(","), default=None,
                     help="--matrix: a subset of get-1,set-1,get-16,set-16 (default all)")
+    ap.add_argument("--each", action="store_true", help="--matrix: print every run as it ends")
     ap.add_argument("--pin", action="store_true",
                     help="--matrix: run both servers on CPU 0 and the load generator on CPU 1")
     a = ap.parse_args()
