@@ -157,9 +157,40 @@ static inline bool fc_entry_is_expired(const fc_entry *e, int64_t now_ms)
     return at != 0 && at < now_ms;
 }
 
+static inline uint64_t fc_load8(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* a[0..n) == b[0..n) for the key lengths of a namespaced cache (4 to 32 bytes) with overlapping
+ * 4- and 8-byte loads, inline: a memcmp call costs more than the compare itself at these sizes.
+ * Every load stays inside both ranges. */
+static inline bool fc_key_bytes_eq(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    if (n >= 8 && n <= 32) {
+        uint64_t d = (fc_load8(x) ^ fc_load8(y)) | (fc_load8(x + n - 8) ^ fc_load8(y + n - 8));
+        if (n > 16)
+            d |= (fc_load8(x + 8) ^ fc_load8(y + 8)) |
+                 (fc_load8(x + n - 16) ^ fc_load8(y + n - 16));
+        return d == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, x, 4);
+        memcpy(&y0, y, 4);
+        memcpy(&x1, x + n - 4, 4);
+        memcpy(&y1, y + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return n == 0 || memcmp(x, y, n) == 0;
+}
+
 static inline bool fc_entry_key_eq(const fc_entry *e, const char *key, size_t klen)
 {
-    return fc_entry_klen(e) == klen && (klen == 0 || memcmp(fc_entry_key(e), key, klen) == 0);
+    return fc_entry_klen(e) == klen && fc_key_bytes_eq(fc_entry_key(e), key, klen);
 }
 
 #endif
