@@ -137,7 +137,6 @@ bench: bench-tools
 	@./scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	./bench/run.sh
-	/usr/bin/python3 bench/proxy.py
 
 # bench/bench.py --client loadgen: a minimal epoll RESP load generator (no libraries).
 LOADGEN := build/bench/loadgen

@@ -206,6 +206,7 @@ def memory_per_key(make, n, ttl, logdir):
 
 MATRIX = [("get", 1), ("set", 1), ("get", 16), ("set", 16)]
 GOALS = {1: (0.8, None), 16: (0.6, 1.6)}  # pipeline -> (max CPU ratio, min rps ratio)
+MEMORY_GOALS = {False: 0.6, True: 0.5}  # TTL on every key -> max ratio of RSS growth per key
 
 
 LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
@@ -284,8 +285,27 @@ def run_matrix(a, make, logdir):
             srv.stop()
     print("load average after: %s" % " ".join("%.2f" % x for x in os.getloadavg()))
     print("shortest run: %.2f s of server CPU" % min_cpu_s)
-    for client in clients:
-        print_matrix(client, sizes, rows, results)
+    failed = sum(print_matrix(client, sizes, rows, results) for client in clients)
+    if a.rows is None and a.sizes == [3, 1024]:  # the whole matrix: memory per key too
+        failed += print_memory(a.keys, make, logdir)
+    return 1 if failed else 0
+
+
+def print_memory(n, make, logdir):
+    """Issue 5's memory goals: RSS growth per key after loading n keys, without and with a TTL
+    on every key; returns the number of goals missed."""
+    print()
+    print("| memory per key (%d keys) | fastcached | redis | ratio (goal) | result |" % n)
+    print("|---|---:|---:|---:|---|")
+    failed = 0
+    for ttl in (False, True):
+        mem = memory_per_key(make, n, ttl, logdir)
+        ratio, goal = mem["fastcached"] / mem["redis"], MEMORY_GOALS[ttl]
+        failed += ratio > goal
+        print("| %s TTL | %.1f B | %.1f B | %.2f (<= %.1f) | %s |"
+              % ("with" if ttl else "without", mem["fastcached"], mem["redis"], ratio, goal,
+                 "pass" if ratio <= goal else "FAIL"))
+    return failed
 
 
 def print_matrix(client, sizes, rows, results):
@@ -318,6 +338,7 @@ def print_matrix(client, sizes, rows, results):
     print()
     print("%s: %d of %d rows meet the goals" % (client, len(sizes) * len(rows) - failed,
                                                  len(sizes) * len(rows)))
+    return failed
 
 
 def main():

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# make bench: fastcached vs redis-server in the same run (see bench.py for what is measured), then
-# namespace invalidation, INVALIDATE vs SCAN + UNLINK (bench/invalidate.py, ~35 s, needs
-# build/bench/latency_probe from make bench-tools).
-set -euo pipefail
+# make bench: issue 5's matrix, fastcached vs redis-server in the same run (bench.py --matrix:
+# CPU per request and throughput at -P 1 / -P 16 with 3-byte and 1 KiB values through loadgen,
+# then memory per key; each row marked pass or FAIL against the goal), then namespace
+# invalidation, INVALIDATE vs SCAN + UNLINK (bench/invalidate.py, ~35 s), then proxy mode
+# (bench/proxy.py). Every part runs even if an earlier one missed a goal; the exit status says
+# whether any did. Extra arguments go to bench.py (e.g. --rounds 3).
+set -uo pipefail
 cd "$(dirname "$0")/.."
-/usr/bin/python3 bench/bench.py "$@"
-exec /usr/bin/python3 bench/invalidate.py
+pin=()
+[ "$(nproc)" -ge 2 ] && pin=(--pin) # servers on CPU 0, the load generator on CPU 1
+status=0
+/usr/bin/python3 bench/bench.py --matrix --client loadgen --rounds 5 "${pin[@]}" "$@" || status=1
+/usr/bin/python3 bench/invalidate.py || status=1
+/usr/bin/python3 bench/proxy.py || status=1
+exit $status
