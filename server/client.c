@@ -663,9 +663,8 @@ int fc_client_start(fc_client *c)
 {
     fc_core_attach(&c->srv->core, &c->sess);
     fill_addrs(c);
-    if (!(c->sess.flags & FC_SESS_UNIX)) {
+    if (!(c->sess.flags & FC_SESS_UNIX))
         fc_sock_tune_tcp(&c->sock, (int)c->srv->conf->tcp_keepalive);
-    }
     return fc_sock_read_start(&c->sock, on_alloc, on_read);
 }
 

@@ -126,8 +126,9 @@ static void on_readable(fc_sock *s)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n <= 0) {
+            int err = n == 0 ? UV_EOF : -errno; /* before read_stop: epoll_ctl may set errno */
             fc_sock_read_stop(s);
-            s->read_cb(s, n == 0 ? UV_EOF : -errno, len);
+            s->read_cb(s, err, len);
             return;
         }
         s->read_cb(s, n, len);
@@ -218,7 +219,8 @@ static void on_listen_poll(uv_poll_t *p, int status, int events)
 {
     fc_listener *l = p->data;
     (void)events;
-    if (status < 0) {
+    if (status < 0) { /* POLLERR: libuv stopped the handle; the cron's resume polls it again */
+        l->paused = true;
         l->on_accept(l, status);
         return;
     }

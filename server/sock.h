@@ -72,7 +72,7 @@ struct fc_listener {
     uv_poll_t poll;
     int fd;
     bool unix_domain;
-    bool paused;           /* out of descriptors: waiting for fc_listener_resume */
+    bool paused;           /* out of descriptors, or POLLERR: waiting for fc_listener_resume */
     fc_listener_cb on_accept;
     void *data;
 };
@@ -82,7 +82,7 @@ int fc_listener_tcp(uv_loop_t *loop, fc_listener *l, const struct sockaddr *addr
                     fc_listener_cb cb);
 int fc_listener_unix(uv_loop_t *loop, fc_listener *l, const char *path, int backlog,
                      fc_listener_cb cb);
-/* Polls again after accept ran out of descriptors (EMFILE/ENFILE paused it). */
+/* Polls again after accept ran out of descriptors (EMFILE/ENFILE) or a poll error paused it. */
 void fc_listener_resume(fc_listener *l);
 void fc_listener_close(fc_listener *l);
 
