@@ -7,7 +7,7 @@
 #   make test       install missing packages, build, run unit + integration tests
 #   make check      the whole suite against the ASan+UBSan build
 #   make bench      benchmarks against redis-server in the same run (bench/)
-#   make bench-tools  the C helpers of bench/ (build/bench/latency_probe, build/bench/loadgen)
+#   make bench-tools  the C helpers of bench/ (build/bench/latency_probe, loadgen, nullserver, ...)
 #   make depcheck   verify the include arrows of ../shared/STYLE.md
 #   make format     clang-format every source file
 #   make clean
@@ -161,6 +161,15 @@ $(FAULTLAT): bench/faultlat.c
 	$(CC) $(BASE) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 bench-tools: $(FAULTLAT)
+
+# bench/nullserver.c: a RESP server that answers without doing any work (bench.py --floor).
+NULLSERVER := build/bench/nullserver
+
+$(NULLSERVER): bench/nullserver.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench-tools: $(NULLSERVER)
 
 # libFuzzer targets (clang), built into build/fuzz/ and run FUZZ_SECONDS each; new inputs go to
 # build/fuzz/corpus/<target>/, seeds are read from tests/fuzz/corpus/. See tests/fuzz/README.md.

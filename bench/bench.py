@@ -27,6 +27,12 @@ on a 2-core machine the scheduler otherwise moves them between the cores during 
 changes each run's CPU per request by up to ~20% (seen here). --sizes and --rows run part of the
 matrix (to iterate on one row); the published table is the whole matrix.
 
+--floor adds a third server to the matrix: build/bench/nullserver (bench/nullserver.c), which
+parses every request and answers it without storing anything, with the same I/O pattern as the
+other two (level-triggered epoll, recv, replies sent after the batch). Its CPU per request is the
+floor of this transport on this machine; its ratio to Redis, printed beside each row, is the
+lowest CPU ratio any server doing its I/O this way could reach there.
+
 --client loadgen drives the matrix with build/bench/loadgen (bench/loadgen.c) instead of
 redis-benchmark, whose single thread can be the bottleneck at -P 16 on a 2-core machine shared
 with the server; "both" runs each workload with each client and prints one table per client.
@@ -210,6 +216,7 @@ MEMORY_GOALS = {False: 0.6, True: 0.5}  # TTL on every key -> max ratio of RSS g
 
 
 LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
+NULLSERVER = os.path.join(ROOT, "build", "bench", "nullserver")
 
 
 def children_cpu():
@@ -257,6 +264,10 @@ def run_matrix(a, make, logdir):
     server_cpu, client_cpu = (0, 1) if a.pin else (None, None)
     if a.pin:
         print("pinned: both servers on CPU 0, the load generator on CPU 1")
+    if a.floor:  # the transport's floor: answers without doing any work (bench/nullserver.c)
+        if not os.path.exists(NULLSERVER):
+            raise SystemExit("bench.py: %s is missing: make bench-tools" % NULLSERVER)
+        make = make + [("nullserver", lambda p: [NULLSERVER, "--port", str(p)])]
     servers = [Server(n, f, logdir, server_cpu) for n, f in make]
     results = {}
     min_cpu_s = float("inf")
@@ -287,7 +298,7 @@ def run_matrix(a, make, logdir):
     print("shortest run: %.2f s of server CPU" % min_cpu_s)
     failed = sum(print_matrix(client, sizes, rows, results) for client in clients)
     if a.rows is None and a.sizes == [3, 1024]:  # the whole matrix: memory per key too
-        failed += print_memory(a.keys, make, logdir)
+        failed += print_memory(a.keys, make[:2], logdir)
     return 1 if failed else 0
 
 
@@ -314,9 +325,11 @@ def print_matrix(client, sizes, rows, results):
     print()
     print("client: %s" % client)
     print()
+    floor = any(k[0] == client and k[4] == "nullserver" for k in results)
     print("| workload | fastcached rps | redis rps | rps ratio (goal) | fastcached ns CPU/req"
-          " | redis ns CPU/req | CPU ratio (goal) | client CPU (fc / redis) | result |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+          " | redis ns CPU/req | CPU ratio (goal) | client CPU (fc / redis) | result |"
+          + (" null server ns CPU/req (ratio to redis) |" if floor else ""))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|" + ("---:|" if floor else ""))
     failed = 0
     for size in sizes:
         for test, pipe in rows:
@@ -328,17 +341,40 @@ def print_matrix(client, sizes, rows, results):
             cpu_goal, rps_goal = GOALS[pipe]
             ok = f_cpu / r_cpu <= cpu_goal and (rps_goal is None or f_rps / r_rps >= rps_goal)
             failed += not ok
+            null = ""
+            if floor:
+                n_cpu = median(r[1] for r in results[(client, test, pipe, size, "nullserver")])
+                null = " %.0f (%.2f) |" % (n_cpu, n_cpu / r_cpu)
             print("| %s -P %d, %s | %.0f | %.0f | %.2f (%s) | %.0f | %.0f | %.2f (<= %.1f) "
-                  "| %.2f / %.2f | %s |"
+                  "| %.2f / %.2f | %s |%s"
                   % (test.upper(), pipe, "1 KiB" if size == 1024 else "%d B" % size,
                      f_rps, r_rps, f_rps / r_rps,
                      ">= %.1f" % rps_goal if rps_goal else "-",
                      f_cpu, r_cpu, f_cpu / r_cpu, cpu_goal, f_cl, r_cl,
-                     "pass" if ok else "FAIL"))
+                     "pass" if ok else "FAIL", null))
     print()
     print("%s: %d of %d rows meet the goals" % (client, len(sizes) * len(rows) - failed,
                                                  len(sizes) * len(rows)))
+    if floor:
+        print_paired(client, sizes, rows, results)
     return failed
+
+
+def print_paired(client, sizes, rows, results):
+    """Each round's CPU ratios, from the runs of one round (adjacent in time, so a slow stretch
+    of the machine moves both sides of a ratio): fastcached and the null server to Redis, and
+    fastcached to the null server (its CPU above the transport's floor)."""
+    print()
+    print("CPU ratios per round (fastcached/redis; nullserver/redis; fastcached/nullserver):")
+    for size in sizes:
+        for test, pipe in rows:
+            cpu = {n: [r[1] for r in results[(client, test, pipe, size, n)]]
+                   for n in ("fastcached", "redis", "nullserver")}
+            pairs = [("fastcached", "redis"), ("nullserver", "redis"), ("fastcached", "nullserver")]
+            parts = ["; ".join(" ".join("%.3f" % (x / y) for x, y in zip(cpu[a], cpu[b]))
+                               for a, b in pairs)]
+            print("  %s -P %d, %s: %s" % (test.upper(), pipe,
+                                          "1 KiB" if size == 1024 else "%d B" % size, parts[0]))
 
 
 def main():
@@ -359,6 +395,9 @@ def main():
     ap.add_argument("--rows", type=lambda v: v.split(","), default=None,
                     help="--matrix: a subset of get-1,set-1,get-16,set-16 (default all)")
     ap.add_argument("--each", action="store_true", help="--matrix: print every run as it ends")
+    ap.add_argument("--floor", action="store_true",
+                    help="--matrix: also run build/bench/nullserver, which answers without doing"
+                         " any work: the lowest CPU per request of this transport here")
     ap.add_argument("--pin", action="store_true",
                     help="--matrix: run both servers on CPU 0 and the load generator on CPU 1")
     a = ap.parse_args()
