@@ -116,15 +116,15 @@ void cmd_hello(fc_cmd_ctx *c)
         }
         j = 2;
     }
-    const fc_arg *user = NULL;
     for (; j < c->argc; j++) {
         int more = c->argc - 1 - j;
+        /* Like Redis 7.0, each option takes effect as it is parsed, left to right, even when a
+         * later one is rejected: AUTH authenticates (or fails) there, SETNAME names there. */
         if (fc_arg_is(c, j, "auth") && more >= 2) {
-            user = &c->argv[j + 1];
+            if (!fc_auth_check(c, &c->argv[j + 1], &c->argv[j + 2]))
+                return;
             j += 2;
         } else if (fc_arg_is(c, j, "setname") && more >= 1) {
-            /* Like Redis 7.0, the name takes effect as the option is parsed, even when a later
-             * option is rejected. */
             if (!set_name_or_reply(c, &c->argv[++j]))
                 return;
         } else {
@@ -134,8 +134,6 @@ void cmd_hello(fc_cmd_ctx *c)
             return;
         }
     }
-    if (user && !fc_auth_check(c, user, user + 1))
-        return;
     if (fc_core_auth_required(c->core, c->sess)) {
         fc_reply_err(c, "NOAUTH HELLO must be called with the client already authenticated, "
                         "otherwise the HELLO AUTH <user> <pass> option can be used to "

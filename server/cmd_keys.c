@@ -263,8 +263,8 @@ void cmd_select(fc_cmd_ctx *c)
     long long id;
     if (!fc_arg_ll(c, 1, &id))
         return;
-    if (id < INT32_MIN || id > INT32_MAX) {
-        fc_reply_err(c, FC_ERR_NOTINT);
+    if (id < INT32_MIN || id > INT32_MAX) { /* Redis reads the index as an int */
+        fc_reply_err(c, "ERR value is out of range, value must between -2147483648 and 2147483647");
         return;
     }
     if (id < 0 || id >= c->core->ndb) {

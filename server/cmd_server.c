@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server/cmd_impl.h"
 #include "server/memory.h"
@@ -39,7 +40,7 @@ void cmd_command(fc_cmd_ctx *c)
 {
     size_t n;
     const fc_command *t = fc_command_table(&n);
-    if (c->argc == 1) {
+    if (c->argc == 1 || (c->argc == 2 && fc_arg_is(c, 1, "info"))) { /* no names: all */
         fc_resp_array(c->out, n);
         for (size_t i = 0; i < n; i++)
             command_entry(c, &t[i]);
@@ -109,25 +110,44 @@ static size_t config_items(const fc_cmd_ctx *c, config_item *it, size_t cap)
     return n;
 }
 
+static bool is_glob(const fc_arg *a)
+{
+    return memchr(a->p, '*', a->len) || memchr(a->p, '?', a->len) || memchr(a->p, '[', a->len);
+}
+
+/* Whether argument a asks for the parameter: a plain name case-insensitively, else as a glob. */
+static bool config_arg_matches(const fc_arg *a, const char *name)
+{
+    size_t len = strlen(name);
+    if (!is_glob(a))
+        return a->len == len && strncasecmp(a->p, name, len) == 0;
+    return fc_glob_match(a->p, a->len, name, len, true);
+}
+
+/* As Redis 7.0: each parameter is answered once, under the spelling of the first argument that
+ * asked for it: a plain name as the client typed it, a glob's match under its own name. */
 static void config_get(fc_cmd_ctx *c)
 {
     config_item items[32];
     size_t n = config_items(c, items, 32);
-    bool used[32] = {false};
+    const fc_arg *asked[32] = {NULL};
     size_t nmatch = 0;
     for (int a = 2; a < c->argc; a++)
         for (size_t i = 0; i < n; i++)
-            if (!used[i] && fc_glob_match(c->argv[a].p, c->argv[a].len, items[i].name,
-                                          strlen(items[i].name), true)) {
-                used[i] = true;
+            if (!asked[i] && config_arg_matches(&c->argv[a], items[i].name)) {
+                asked[i] = &c->argv[a];
                 nmatch++;
             }
     fc_resp_map(c->out, nmatch, c->sess->proto);
-    for (size_t i = 0; i < n; i++)
-        if (used[i]) {
+    for (size_t i = 0; i < n; i++) {
+        if (!asked[i])
+            continue;
+        if (is_glob(asked[i]))
             fc_resp_bulk_cstr(c->out, items[i].name);
-            fc_resp_bulk_cstr(c->out, items[i].value);
-        }
+        else
+            fc_resp_bulk(c->out, asked[i]->p, asked[i]->len);
+        fc_resp_bulk_cstr(c->out, items[i].value);
+    }
 }
 
 void cmd_config(fc_cmd_ctx *c)
@@ -171,21 +191,30 @@ void cmd_lastsave(fc_cmd_ctx *c)
     fc_resp_int(c->out, c->core->start_ms / 1000);
 }
 
+/* SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], checked as Redis does: every argument first, then
+ * the illegal pairs (ABORT with any other flag, NOSAVE with SAVE), both a syntax error. */
 void cmd_shutdown(fc_cmd_ctx *c)
 {
-    static const char *const ok[] = {"nosave", "save", "now", "force", "abort"};
+    static const char *const names[] = {"nosave", "save", "now", "force", "abort"};
+    unsigned flags = 0;
     for (int i = 1; i < c->argc; i++) {
         size_t k = 0;
-        while (k < 5 && !fc_arg_is(c, i, ok[k]))
+        while (k < 5 && !fc_arg_is(c, i, names[k]))
             k++;
         if (k == 5) {
             fc_reply_err(c, FC_ERR_SYNTAX);
             return;
         }
-        if (k == 4) {
-            fc_reply_err(c, "ERR No shutdown in progress.");
-            return;
-        }
+        flags |= 1u << k;
+    }
+    bool abort = flags & (1u << 4);
+    if ((abort && flags != (1u << 4)) || (flags & 3u) == 3u) {
+        fc_reply_err(c, FC_ERR_SYNTAX);
+        return;
+    }
+    if (abort) {
+        fc_reply_err(c, "ERR No shutdown in progress.");
+        return;
     }
     /* Like Redis, no reply: the connection closes as the server exits. */
     c->core->shutdown_requested = true;

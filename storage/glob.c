@@ -17,6 +17,9 @@
  *   - Range ends and the byte compare as signed chars; reversed ranges are swapped before case
  *     folding. An escaped byte inside a class is compared exactly, even with nocase.
  *   - A trailing `\` is a literal backslash.
+ *   - Redis's matcher recurses once per run of stars that has more pattern after it, and gives
+ *     up past 1000 levels. A match passes through every such run, so a pattern with more than
+ *     1000 of them matches nothing (too_deep).
  */
 #include "storage/glob.h"
 
@@ -104,6 +107,27 @@ static bool match_one(const char *pat, size_t plen, size_t *pi, char ch, bool no
     }
 }
 
+#define MAX_STAR_NESTING 1000 /* Redis's stringmatchlen gives up deeper than this */
+
+/* Whether the pattern has more than MAX_STAR_NESTING runs of stars with pattern after them. */
+static bool too_deep(const char *pat, size_t plen)
+{
+    size_t runs = 0, p = 0;
+    bool unused;
+    while (p < plen) {
+        if (pat[p] == '*') {
+            while (p < plen && pat[p] == '*')
+                p++;
+            runs += p < plen;
+        } else if (pat[p] == '[') {
+            p = match_class(pat, plen, p + 1, 0, false, &unused);
+        } else {
+            p += (pat[p] == '\\' && plen - p >= 2) ? 2 : 1;
+        }
+    }
+    return runs > MAX_STAR_NESTING;
+}
+
 bool fc_glob_match(const char *pat, size_t plen, const char *str, size_t slen, bool nocase)
 {
     size_t p = 0, s = 0, star_p = 0, star_s = 0;
@@ -111,6 +135,8 @@ bool fc_glob_match(const char *pat, size_t plen, const char *str, size_t slen, b
 
     if (slen == 0)
         return plen == 0 || (plen == 1 && pat[0] == '*');
+    if (plen > 2 * MAX_STAR_NESTING && too_deep(pat, plen)) /* shorter ones cannot be */
+        return false;
     while (s < slen) {
         if (p < plen && pat[p] == '*') {
             while (p < plen && pat[p] == '*')

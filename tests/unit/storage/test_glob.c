@@ -233,6 +233,37 @@ Test(glob, star_runs_are_linear)
     cr_assert(fc_glob_match(pat, pl, str, sizeof(str), false));
 }
 
+/* Repeats `unit` n times into buf (then `tail`), returning the length. */
+static size_t repeat(char *buf, const char *unit, int n, const char *tail)
+{
+    size_t len = 0, ul = strlen(unit);
+    for (int i = 0; i < n; i++, len += ul)
+        memcpy(buf + len, unit, ul);
+    memcpy(buf + len, tail, strlen(tail));
+    return len + strlen(tail);
+}
+
+/* Redis (checked against 7.0.15 with KEYS on a 1001-byte key): past 1000 runs of stars with
+ * pattern after them nothing matches; escaped and bracketed stars are not runs. */
+Test(glob, more_than_1000_star_runs_match_nothing)
+{
+    static char pat[8192], str[2048];
+    memset(str, 'a', 1001);
+    size_t pl = repeat(pat, "*a", 1000, "");
+    cr_assert(fc_glob_match(pat, pl, str, 1001, false));
+    pl = repeat(pat, "*a", 1001, "");
+    cr_assert_not(fc_glob_match(pat, pl, str, 1001, false));
+    pl = repeat(pat, "*a", 1000, "**"); /* a trailing run does not nest */
+    cr_assert(fc_glob_match(pat, pl, str, 1001, false));
+    pl = repeat(pat, "**a", 1000, "");  /* a run is any number of stars */
+    cr_assert(fc_glob_match(pat, pl, str, 1001, false));
+    size_t sl = repeat(str, "*a", 1001, "");
+    pl = repeat(pat, "\\*a", 1001, "");
+    cr_assert(fc_glob_match(pat, pl, str, sl, false));
+    pl = repeat(pat, "[*]a", 1001, "");
+    cr_assert(fc_glob_match(pat, pl, str, sl, false));
+}
+
 Test(glob, nocase_folds_ascii_only)
 {
     cr_assert(fc_glob_match("HELLO*", 6, "hello world", 11, true));
