@@ -36,6 +36,45 @@ static void command_entry(fc_cmd_ctx *c, const fc_command *cmd)
     fc_resp_array(c->out, 0);
 }
 
+/* Whether COMMAND LIST's filter keeps cmd (pattern NULL: every command, none: no command). */
+static bool list_keeps(const fc_command *cmd, const fc_arg *pattern, bool none)
+{
+    if (none || !pattern)
+        return !none;
+    return fc_glob_match(pattern->p, pattern->len, cmd->name, strlen(cmd->name), true);
+}
+
+/* COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern], parsed as Redis 7.0
+ * does (FILTERBY only as the last three arguments). The table has no modules and no ACL
+ * categories (as COMMAND INFO shows), so those filters keep nothing; PATTERN is a nocase glob
+ * over the names. */
+static void command_list(fc_cmd_ctx *c, const fc_command *t, size_t n)
+{
+    const fc_arg *pattern = NULL;
+    bool none = false;
+    if (c->argc != 2) {
+        if (c->argc != 5 || !fc_arg_is(c, 2, "filterby")) {
+            fc_reply_err(c, FC_ERR_SYNTAX);
+            return;
+        }
+        if (fc_arg_is(c, 3, "pattern")) {
+            pattern = &c->argv[4];
+        } else if (fc_arg_is(c, 3, "module") || fc_arg_is(c, 3, "aclcat")) {
+            none = true;
+        } else {
+            fc_reply_err(c, FC_ERR_SYNTAX);
+            return;
+        }
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += list_keeps(&t[i], pattern, none);
+    fc_resp_array(c->out, count);
+    for (size_t i = 0; i < n; i++)
+        if (list_keeps(&t[i], pattern, none))
+            fc_resp_bulk_cstr(c->out, t[i].name);
+}
+
 void cmd_command(fc_cmd_ctx *c)
 {
     size_t n;
@@ -61,14 +100,7 @@ void cmd_command(fc_cmd_ctx *c)
     } else if (fc_arg_is(c, 1, "docs")) {
         fc_resp_map(c->out, 0, c->sess->proto);
     } else if (fc_arg_is(c, 1, "list")) {
-        /* FILTERBY is not supported; Redis answers a malformed one with a syntax error. */
-        if (c->argc != 2) {
-            fc_reply_err(c, FC_ERR_SYNTAX);
-            return;
-        }
-        fc_resp_array(c->out, n);
-        for (size_t i = 0; i < n; i++)
-            fc_resp_bulk_cstr(c->out, t[i].name);
+        command_list(c, t, n);
     } else {
         fc_reply_unknown_sub(c);
     }
