@@ -4,6 +4,7 @@
 #include "server/client.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -236,6 +237,18 @@ void fc_client_close(fc_client *c)
     fc_sock_close(&c->sock, on_close);
 }
 
+void fc_client_close_killed(fc_core *core)
+{
+    core->kills = 0;
+    fc_session *s = core->sessions;
+    while (s) {
+        fc_session *next = s->next; /* closing detaches s */
+        if (s->flags & FC_SESS_KILLED)
+            fc_client_close((fc_client *)((char *)s - offsetof(fc_client, sess)));
+        s = next;
+    }
+}
+
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t n)
 {
     char ip[64] = "?";
@@ -447,6 +460,8 @@ static void process_input(fc_client *c)
         }
         fc_request req = {c->argv, (int)argc, c->parser.inline_req ? NULL : base, used};
         fc_dispatch(&c->srv->core, &c->sess, &c->q, &req, now);
+        if (c->srv->core.kills)
+            fc_client_close_killed(&c->srv->core);
         c->turn_args += argc;
         ran++;
         /* out + wbuf only: the slots are counted once per batch (walking them is O(slots)). */

@@ -105,6 +105,9 @@ void fc_client_flush(fc_client *c);
 /* Closes the connection; memory is released in the close callback. Idempotent. */
 void fc_client_close(fc_client *c);
 
+/* Closes every client that CLIENT KILL marked (FC_SESS_KILLED) while a command ran. */
+void fc_client_close_killed(struct fc_core *core);
+
 /* Shutdown: stops reading requests; replies already computed are still sent. */
 void fc_client_stop_reading(fc_client *c);
 

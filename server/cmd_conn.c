@@ -249,13 +249,30 @@ static void client_setinfo(fc_cmd_ctx *c)
     fc_resp_ok(c->out);
 }
 
+/* CLIENT NO-EVICT ON|OFF: accepted as Redis does; fastcached never evicts clients. */
+static void client_no_evict(fc_cmd_ctx *c)
+{
+    if (fc_arg_is(c, 2, "on") || fc_arg_is(c, 2, "off"))
+        fc_resp_ok(c->out);
+    else
+        fc_reply_err(c, FC_ERR_SYNTAX);
+}
+
 static const char *const client_help[] = {
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "GETNAME", "    Return the name of the current connection.",
     "ID", "    Return the ID of the current connection.",
     "INFO", "    Return information about the current client connection.",
+    "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
+    "    * USER <username>", "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
     "LIST", "    Return information about client connections.",
     "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
+    "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
     "SETNAME <name>", "    Assign the name <name> to the current connection.",
     "HELP", "    Print this help.",
 };
@@ -270,8 +287,8 @@ static void reply_help(fc_cmd_ctx *c, const char *const *lines, size_t n)
 void cmd_client(fc_cmd_ctx *c)
 {
     static const struct { const char *sub; int arity; } subs[] = {
-        {"id", 2}, {"getname", 2}, {"setname", 3}, {"setinfo", 4}, {"list", -2}, {"info", 2},
-        {"help", 2}};
+        {"id", 2},   {"getname", 2}, {"setname", 3}, {"setinfo", 4}, {"list", -2},
+        {"info", 2}, {"help", 2},    {"kill", -3},   {"no-evict", 3}};
     size_t i = 0, nsubs = sizeof(subs) / sizeof(subs[0]);
     while (i < nsubs && !fc_arg_is(c, 1, subs[i].sub))
         i++;
@@ -300,6 +317,8 @@ void cmd_client(fc_cmd_ctx *c)
     case 3: client_setinfo(c); break;
     case 4: client_list_cmd(c); break;
     case 5: client_list(c, true); break;
-    default: reply_help(c, client_help, sizeof(client_help) / sizeof(client_help[0])); break;
+    case 6: reply_help(c, client_help, sizeof(client_help) / sizeof(client_help[0])); break;
+    case 7: fc_cmd_client_kill(c); break;
+    default: client_no_evict(c); break;
     }
 }

@@ -38,6 +38,7 @@ bool fc_secure_equal(const char *given, size_t glen, const char *secret, size_t 
 /* Checks user/pass against the default user (cmd_auth.c). On success marks the session
  * authenticated and returns true; otherwise replies WRONGPASS and returns false. */
 bool fc_auth_check(fc_cmd_ctx *c, const fc_arg *user, const fc_arg *pass);
+void fc_cmd_client_kill(fc_cmd_ctx *c); /* CLIENT KILL (cmd_kill.c) */
 
 /* FLUSHDB/FLUSHALL take nothing, ASYNC or SYNC (both drivers check it the same way). */
 bool fc_flush_args_valid(const fc_cmd_ctx *c);

@@ -59,6 +59,7 @@ typedef struct fc_core {
     fc_session *sessions;          /* doubly linked, newest first */
     size_t nclients;
     bool shutdown_requested;       /* SHUTDOWN: the server stops after this batch */
+    unsigned kills;                /* sessions marked FC_SESS_KILLED, not closed yet */
     bool bg_kick;                  /* background store work was queued: run the cron soon */
     bool evict_pending;            /* a write left memory over maxmemory: the cron evicts on */
     bool turn_evicted;             /* a write evicted in this loop turn (reset at its start) */

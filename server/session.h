@@ -16,6 +16,7 @@
 #define FC_SESS_DRAIN 8u             /* db/protocol switched with requests in flight: hold until 0 */
 #define FC_SESS_HOLD (FC_SESS_BARRIER | FC_SESS_DRAIN)
 #define FC_SESS_AUTHED 16u           /* authenticated (set at start when no requirepass) */
+#define FC_SESS_KILLED 32u           /* CLIENT KILL by another client: the server closes it */
 
 typedef struct fc_session {
     uint64_t id;

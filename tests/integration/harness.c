@@ -102,6 +102,20 @@ int fc_send_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+int fc_send_line(int fd, const char *line)
+{
+    char **argv;
+    size_t *argvlen, len;
+    int argc = fc_split_args(line, &argv, &argvlen);
+    if (argc <= 0)
+        return -1;
+    char *req = fc_encode_cmd(argc, (const char *const *)argv, argvlen, &len);
+    int r = req ? fc_send_all(fd, req, len) : -1;
+    free(req);
+    fc_free_args(argc, argv, argvlen);
+    return r;
+}
+
 const char *fc_daemon_bin(void)
 {
     const char *env = getenv("FASTCACHED_BIN");

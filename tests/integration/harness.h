@@ -40,6 +40,9 @@ int fc_connect(int port);
 /* Sends all of buf. Returns 0 or -1. */
 int fc_send_all(int fd, const void *buf, size_t len);
 
+/* Encodes a command line (redis-cli quoting) as RESP and sends it: 0, or -1 on failure. */
+int fc_send_line(int fd, const char *line);
+
 /* Reads exactly one complete RESP2/RESP3 reply (any type, nested) into a malloc'd buffer with its
  * raw bytes; *len gets its length. Returns NULL on EOF/error/timeout (timeout_ms). */
 char *fc_read_reply(int fd, size_t *len, int timeout_ms);

@@ -108,14 +108,7 @@ static int raw_connect(int port)
 
 static void send_line(int fd, const char *line)
 {
-    char **argv;
-    size_t *argvlen, len;
-    int argc = fc_split_args(line, &argv, &argvlen);
-    cr_assert_gt(argc, 0);
-    char *req = fc_encode_cmd(argc, (const char *const *)argv, argvlen, &len);
-    cr_assert_eq(fc_send_all(fd, req, len), 0);
-    free(req);
-    fc_free_args(argc, argv, argvlen);
+    cr_assert_eq(fc_send_line(fd, line), 0, "send %s", line);
 }
 
 static char *read_reply(int fd, int timeout_ms)
