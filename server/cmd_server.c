@@ -1,6 +1,7 @@
 /*
- * cmd_server — server-side commands that tools send: COMMAND (COUNT, INFO, DOCS, LIST), CONFIG GET
- * (and RESETSTAT), TIME, LASTSAVE, SHUTDOWN and FUNCTION FLUSH (there are no functions).
+ * cmd_server — server-side commands that tools send: COMMAND (COUNT, INFO, DOCS, LIST, GETKEYS),
+ * CONFIG GET (and RESETSTAT), TIME, LASTSAVE, SHUTDOWN and FUNCTION FLUSH (there are no
+ * functions).
  */
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,26 @@ static void command_list(fc_cmd_ctx *c, const fc_command *t, size_t n)
             fc_resp_bulk_cstr(c->out, t[i].name);
 }
 
+/* COMMAND GETKEYS command [arg ...]: the keys at our table's positions, checked in Redis 7.0's
+ * order (unknown command, no keys, then the command's arity). */
+static void command_getkeys(fc_cmd_ctx *c)
+{
+    const fc_command *cmd = fc_command_lookup(c->argv[2].p, c->argv[2].len);
+    int argc = c->argc - 2;
+    if (!cmd) {
+        fc_reply_err(c, "ERR Invalid command specified");
+    } else if (cmd->first_key == 0) {
+        fc_reply_err(c, "ERR The command has no key arguments");
+    } else if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) {
+        fc_reply_err(c, "ERR Invalid number of arguments specified for command");
+    } else {
+        int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+        fc_resp_array(c->out, (size_t)((last - cmd->first_key) / cmd->key_step + 1));
+        for (int i = cmd->first_key; i <= last; i += cmd->key_step)
+            fc_resp_bulk(c->out, c->argv[2 + i].p, c->argv[2 + i].len);
+    }
+}
+
 void cmd_command(fc_cmd_ctx *c)
 {
     size_t n;
@@ -101,6 +122,11 @@ void cmd_command(fc_cmd_ctx *c)
         fc_resp_map(c->out, 0, c->sess->proto);
     } else if (fc_arg_is(c, 1, "list")) {
         command_list(c, t, n);
+    } else if (fc_arg_is(c, 1, "getkeys")) {
+        if (c->argc < 4)
+            fc_reply_arity(c, "command|getkeys");
+        else
+            command_getkeys(c);
     } else {
         fc_reply_unknown_sub(c);
     }
