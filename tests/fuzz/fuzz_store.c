@@ -2,9 +2,9 @@
  * fuzz_store — libFuzzer target for the keyspace (storage/store.c over the key trie, reclaim.c,
  * expire.c, evict.c), checked against a reference model.
  *
- * Built with -DFC_KT_BURST=8 -DFC_RECLAIM_SYNC_COUNT=4 -DFC_RECLAIM_SYNC_GLOB=4 (Makefile) so
- * leaves burst after 8 keys and INVALIDATE leaves count and glob jobs in the background for a
- * handful of keys. Keys come from a fixed alphabet (NKEYS strings: a few prefixes sharing long
+ * Built with -DFC_KT_BURST=8 -DFC_RECLAIM_SYNC_COUNT=4 -DFC_RECLAIM_SYNC_GLOB=32 (Makefile) so
+ * leaves burst after 8 keys and INVALIDATE leaves count jobs in the background past 4 keys and
+ * glob jobs past 32 (globs up to 32 keys run at once, over several leaves). Keys come from a fixed alphabet (NKEYS strings: a few prefixes sharing long
  * runs of bytes, a 260-byte one, the empty key, each followed by up to 3 bytes of "ab:x").
  *
  * Input: 4-byte operations [op][a][b][c]; op % OP_COUNT picks one of the ops below, a/b/c are
