@@ -60,7 +60,7 @@ static bool parse_pair(fc_cmd_ctx *c, int i, kill_filter *f)
     } else if (fc_arg_is(c, i, "addr") || fc_arg_is(c, i, "laddr")) {
         *(fc_arg_is(c, i, "addr") ? &f->addr : &f->laddr) = v;
     } else if (fc_arg_is(c, i, "user")) {
-        if (c_len(v) != 7 || memcmp(v->p, "default", 7) != 0) {
+        if (v->len != 7 || memcmp(v->p, "default", 7) != 0) { /* the whole name, as Redis */
             fc_resp_errorf(c->out, "ERR No such user '%.*s'", (int)c_len(v), v->p);
             return false;
         }
