@@ -319,7 +319,7 @@ static bool build_argv(fc_client *c, const char *base, const fc_span *spans, siz
 static void protocol_error(fc_client *c, const char *msg)
 {
     fc_buf *out = fc_replyq_sync(&c->q);
-    if (out)
+    if (out && !(c->sess.flags & FC_SESS_MUTED)) /* CLIENT REPLY OFF mutes this one too */
         fc_resp_errorf(out, "ERR %s", msg);
     fc_log_verbose("Protocol error (%s) from client: id=%llu addr=%s", msg,
                    (unsigned long long)c->sess.id, c->sess.addr);

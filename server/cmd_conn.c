@@ -249,6 +249,24 @@ static void client_setinfo(fc_cmd_ctx *c)
     fc_resp_ok(c->out);
 }
 
+/* CLIENT REPLY ON|OFF|SKIP, as Redis 7.0: OFF and SKIP answer nothing (the dispatcher drops
+ * muted replies), a SKIP while OFF changes nothing, ON clears both and answers. */
+static void client_reply(fc_cmd_ctx *c)
+{
+    fc_session *s = c->sess;
+    if (fc_arg_is(c, 2, "on")) {
+        s->flags &= ~(unsigned)(FC_SESS_REPLY_OFF | FC_SESS_REPLY_SKIP);
+        fc_resp_ok(c->out);
+    } else if (fc_arg_is(c, 2, "off")) {
+        s->flags |= FC_SESS_REPLY_OFF;
+    } else if (fc_arg_is(c, 2, "skip")) {
+        if (!(s->flags & FC_SESS_REPLY_OFF))
+            s->flags |= FC_SESS_REPLY_SKIP_NEXT;
+    } else {
+        fc_reply_err(c, FC_ERR_SYNTAX);
+    }
+}
+
 /* CLIENT NO-EVICT ON|OFF: accepted as Redis does; fastcached never evicts clients. */
 static void client_no_evict(fc_cmd_ctx *c)
 {
@@ -275,6 +293,8 @@ static const char *const client_help[] = {
     "LIST", "    Return information about client connections.",
     "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
     "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
     "SETNAME <name>", "    Assign the name <name> to the current connection.",
     "HELP", "    Print this help.",
 };
@@ -290,7 +310,7 @@ void cmd_client(fc_cmd_ctx *c)
 {
     static const struct { const char *sub; int arity; } subs[] = {
         {"id", 2},   {"getname", 2}, {"setname", 3}, {"setinfo", 4}, {"list", -2},
-        {"info", 2}, {"help", 2},    {"kill", -3},   {"no-evict", 3}};
+        {"info", 2}, {"help", 2},    {"kill", -3},   {"reply", 3},   {"no-evict", 3}};
     size_t i = 0, nsubs = sizeof(subs) / sizeof(subs[0]);
     while (i < nsubs && !fc_arg_is(c, 1, subs[i].sub))
         i++;
@@ -321,6 +341,7 @@ void cmd_client(fc_cmd_ctx *c)
     case 5: client_list(c, true); break;
     case 6: reply_help(c, client_help, sizeof(client_help) / sizeof(client_help[0])); break;
     case 7: fc_cmd_client_kill(c); break;
+    case 8: client_reply(c); break;
     default: client_no_evict(c); break;
     }
 }

@@ -313,6 +313,49 @@ static void exec_renamed(fc_core *core, fc_cmd_ctx *c)
     core->backend->ops->exec(core->backend, c);
 }
 
+/* CLIENT REPLY's modes move on after each command, as Redis's resetClient: a SKIP drops the reply
+ * of the command after it only. */
+static void reply_mode_next(fc_session *sess)
+{
+    if (!(sess->flags & (FC_SESS_REPLY_SKIP | FC_SESS_REPLY_SKIP_NEXT)))
+        return;
+    bool next = sess->flags & FC_SESS_REPLY_SKIP_NEXT;
+    sess->flags &= ~(FC_SESS_REPLY_SKIP | FC_SESS_REPLY_SKIP_NEXT);
+    if (next)
+        sess->flags |= FC_SESS_REPLY_SKIP;
+}
+
+/* Runs a command here, or replies why it does not run; a reply the client has muted (CLIENT
+ * REPLY OFF or SKIP, as they stand after the command) is taken back out of the buffer. */
+static void run_local(fc_cmd_ctx *c, const char *refused)
+{
+    const fc_command *cmd = c->cmd;
+    fc_session *sess = c->sess;
+    c->out = fc_replyq_sync(c->q);
+    if (!c->out)
+        return; /* out of memory: the client is closed by its owner */
+    size_t len0 = c->out->len;
+    if (!cmd) {
+        reply_unknown(c);
+    } else if (!arity_ok(cmd, c->argc)) {
+        fc_reply_arity(c, cmd->name);
+    } else if (refused) {
+        fc_reply_err(c, refused);
+    } else if ((cmd->flags & FC_CMD_DENYOOM) && !fc_memory_make_room(c->core, c->now_ms)) {
+        fc_reply_err(c, FC_ERR_OOM);
+    } else {
+        int db = sess->db, proto = sess->proto;
+        cmd->exec(c);
+        /* A switch of db or protocol moves the client's next requests to another upstream
+         * connection: hold them until those in flight on the old one are done, so the client's
+         * requests still run upstream in the order it sent them. */
+        if ((sess->db != db || sess->proto != proto) && sess->inflight > 0)
+            sess->flags |= FC_SESS_DRAIN;
+    }
+    if (sess->flags & FC_SESS_MUTED)
+        c->out->len = len0;
+}
+
 void fc_dispatch(fc_core *core, fc_session *sess, fc_replyq *q, const fc_request *req,
                  int64_t now_ms)
 {
@@ -326,33 +369,17 @@ void fc_dispatch(fc_core *core, fc_session *sess, fc_replyq *q, const fc_request
     if (cmd)
         sess->last_cmd = cmd->name;
     bool runs = cmd && arity_ok(cmd, req->argc) && !(refused = refusal(core, sess, cmd, req));
+    q->mute = sess->flags & FC_SESS_MUTED; /* replies completed later are dropped too */
     if (runs && core->backend && !(cmd->flags & FC_CMD_LOCAL)) {
         if (renamed)
             exec_renamed(core, &c);
         else
             core->backend->ops->exec(core->backend, &c);
-        return;
-    }
-    c.out = fc_replyq_sync(q);
-    if (!c.out)
-        return; /* out of memory: the client is closed by its owner */
-    if (!cmd) {
-        reply_unknown(&c);
-    } else if (!arity_ok(cmd, req->argc)) {
-        fc_reply_arity(&c, cmd->name);
-    } else if (refused) {
-        fc_reply_err(&c, refused);
-    } else if ((cmd->flags & FC_CMD_DENYOOM) && !fc_memory_make_room(core, now_ms)) {
-        fc_reply_err(&c, FC_ERR_OOM);
     } else {
-        int db = sess->db, proto = sess->proto;
-        cmd->exec(&c);
-        /* A switch of db or protocol moves the client's next requests to another upstream
-         * connection: hold them until those in flight on the old one are done, so the client's
-         * requests still run upstream in the order it sent them. */
-        if ((sess->db != db || sess->proto != proto) && sess->inflight > 0)
-            sess->flags |= FC_SESS_DRAIN;
+        run_local(&c, refused);
     }
+    q->mute = false;
+    reply_mode_next(sess);
 }
 
 fc_buf *fc_ctx_out(fc_cmd_ctx *c)

@@ -10,6 +10,7 @@ struct fc_slot {
     fc_replyq *q;
     fc_buf buf;
     bool done;
+    bool mute; /* completed into nothing (CLIENT REPLY OFF or SKIP) */
 };
 
 void fc_replyq_init(fc_replyq *q, fc_buf *out, void (*on_ready)(void *), void *owner)
@@ -17,6 +18,7 @@ void fc_replyq_init(fc_replyq *q, fc_buf *out, void (*on_ready)(void *), void *o
     q->out = out;
     q->head = q->tail = NULL;
     q->pending = 0;
+    q->mute = false;
     q->on_ready = on_ready;
     q->owner = owner;
 }
@@ -44,6 +46,7 @@ static fc_slot *append(fc_replyq *q, bool done)
         return NULL;
     s->q = q;
     s->done = done;
+    s->mute = !done && q->mute; /* a synchronous reply is muted by the dispatcher itself */
     fc_buf_init(&s->buf, 0);
     if (q->tail)
         q->tail->next = s;
@@ -96,7 +99,7 @@ void fc_slot_complete(fc_slot *s)
         q->head = h->next;
         if (!q->head)
             q->tail = NULL;
-        if (h->buf.len)
+        if (h->buf.len && !h->mute)
             fc_buf_append(q->out, h->buf.data, h->buf.len);
         slot_free(h);
     }

@@ -30,6 +30,7 @@ typedef struct fc_replyq {
     fc_buf *out;       /* where completed replies go, in order */
     fc_slot *head, *tail;
     size_t pending;    /* slots not yet completed */
+    bool mute;         /* set around a request whose reply is dropped: its pending slots drop it */
     void (*on_ready)(void *owner); /* after a completion moved bytes to out (or pending hit 0) */
     void *owner;
 } fc_replyq;

@@ -17,6 +17,10 @@
 #define FC_SESS_HOLD (FC_SESS_BARRIER | FC_SESS_DRAIN)
 #define FC_SESS_AUTHED 16u           /* authenticated (set at start when no requirepass) */
 #define FC_SESS_KILLED 32u           /* CLIENT KILL by another client: the server closes it */
+#define FC_SESS_REPLY_OFF 64u        /* CLIENT REPLY OFF: no reply is sent until ON */
+#define FC_SESS_REPLY_SKIP 128u      /* CLIENT REPLY SKIP: this command's reply is dropped */
+#define FC_SESS_REPLY_SKIP_NEXT 256u /* ... set by the SKIP itself, for the command after it */
+#define FC_SESS_MUTED (FC_SESS_REPLY_OFF | FC_SESS_REPLY_SKIP)
 
 typedef struct fc_session {
     uint64_t id;

@@ -13,8 +13,8 @@
  * proto_max_bulk_len is lowered (1 MiB) so SETRANGE/APPEND cannot spend an iteration allocating
  * 512 MiB. Invariants checked after every command: the bytes it appended to `out` are exactly one
  * well-formed reply (RESP2 types only while the session speaks RESP2) — except SHUTDOWN, which
- * answers nothing when it is accepted; after SHUTDOWN or QUIT the input stops, as the connection
- * would.
+ * answers nothing when it is accepted, and the commands CLIENT REPLY OFF or SKIP mutes; after
+ * SHUTDOWN or QUIT the input stops, as the connection would.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -204,12 +204,16 @@ static bool run_line(world *w, const fc_command *table, size_t ncmd, const char 
     fc_replyq q;
     fc_replyq_init(&q, &w->out, NULL, NULL);
     fc_request req = {.argv = argv, .argc = argc, .frame = NULL, .frame_len = 0};
+    unsigned muted = s->flags & FC_SESS_MUTED;
     fc_dispatch(&w->core, s, &q, &req, *now);
+    muted |= s->flags & FC_SESS_MUTED;
     if (!fc_replyq_empty(&q))
         die("memory mode left a reply queued", &w->out, 0);
     fc_replyq_deinit(&q);
     if (w->core.shutdown_requested && w->out.len == 0)
         return false;
+    if (muted && w->out.len == 0) /* CLIENT REPLY OFF or SKIP: nothing is sent */
+        return !(s->flags & FC_SESS_CLOSE_AFTER_REPLY);
     size_t p = 0;
     if (!check_value(w->out.data, &p, w->out.len, s->proto, 0))
         die("malformed reply", &w->out, 0);

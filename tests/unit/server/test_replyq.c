@@ -59,3 +59,26 @@ Test(replyq, out_of_order_completions_leave_in_request_order)
     fc_replyq_deinit(&q);
     fc_buf_deinit(&out);
 }
+
+/* CLIENT REPLY OFF/SKIP: a slot pushed while the queue is muted completes into nothing; a
+ * synchronous slot is never muted by the queue (the dispatcher takes a muted one back itself). */
+Test(replyq, muted_pending_slots_complete_into_nothing)
+{
+    fc_buf out;
+    fc_replyq q;
+    fc_buf_init(&out, 0);
+    fc_replyq_init(&q, &out, NULL, NULL);
+    q.mute = true;
+    fc_slot *a = fc_replyq_push(&q);                 /* GET a while muted */
+    fc_resp_simple(fc_replyq_sync(&q), "OK", 2);     /* CLIENT REPLY ON, answered */
+    q.mute = false;
+    fc_slot *b = fc_replyq_push(&q);                 /* GET b after it */
+    fc_resp_bulk(fc_slot_buf(a), "A", 1);
+    fc_slot_complete(a);
+    fc_resp_bulk(fc_slot_buf(b), "B", 1);
+    fc_slot_complete(b);
+    expect_out(&out, "+OK\r\n$1\r\nB\r\n");
+    cr_assert_eq(q.pending, 0);
+    fc_replyq_deinit(&q);
+    fc_buf_deinit(&out);
+}
