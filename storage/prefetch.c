@@ -27,12 +27,26 @@ void fc_store_prefetch_entry(const fc_store *s, uint64_t token)
         __builtin_prefetch(e);
 }
 
+/* The value lines prefetched past the entry's first (a value longer than this streams in behind
+ * them: the hardware prefetcher follows by then). */
+#define VALUE_LINES 16
+
 void fc_store_prefetch_chain(const fc_store *s, uint64_t token, const char *key, size_t klen)
 {
     (void)s;
     if (!token)
         return;
     const fc_entry *e = *(fc_entry *const *)(uintptr_t)token;
-    if (e && e->next && !fc_entry_key_eq(e, key, klen))
-        __builtin_prefetch(e->next);
+    if (!e)
+        return;
+    if (!fc_entry_key_eq(e, key, klen)) {
+        if (e->next)
+            __builtin_prefetch(e->next);
+        return;
+    }
+    /* A hit: the value's lines after the first, which a GET copies out next. */
+    const char *v = fc_entry_val(e), *end = v + fc_entry_vlen(e);
+    const char *line = (const char *)((uintptr_t)e & ~(uintptr_t)63) + 64;
+    for (int i = 0; i < VALUE_LINES && line < end; i++, line += 64)
+        __builtin_prefetch(line);
 }

@@ -30,8 +30,9 @@ void fc_store_prefetch_entry(const fc_store *s, uint64_t token);
 
 /* When the token's first entry is not key, prefetches the next one in the chain (best after the
  * first entry's prefetch landed: at the leaf tables' load factor of 1/2 to 1, a hit reads 1.25 to
- * 1.5 entries on average). The server uses it for one-request connections (server.c,
- * run_staged); a pipeline's window stops at the first entries. */
+ * 1.5 entries on average); when it is key, prefetches the value's next lines (up to 1 KiB), which
+ * a GET copies out next. The server uses it for one-request connections (server.c, run_staged);
+ * a pipeline's window stops at the first entries. */
 void fc_store_prefetch_chain(const fc_store *s, uint64_t token, const char *key, size_t klen);
 
 #endif
