@@ -4,7 +4,6 @@
 #include "server/client.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -244,7 +243,7 @@ void fc_client_close_killed(fc_core *core)
     while (s) {
         fc_session *next = s->next; /* closing detaches s */
         if (s->flags & FC_SESS_KILLED)
-            fc_client_close((fc_client *)((char *)s - offsetof(fc_client, sess)));
+            fc_client_close(FC_CLIENT_OF(s));
         s = next;
     }
 }

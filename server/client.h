@@ -41,6 +41,7 @@
 #define FC_SERVER_CLIENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <uv.h>
 
 #include "protocol/buf.h"

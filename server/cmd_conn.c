@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server/cmd_impl.h"
 
@@ -179,11 +180,14 @@ static void client_list(fc_cmd_ctx *c, bool only_self)
     fc_buf_deinit(&b);
 }
 
-/* The length of a up to its first NUL: Redis prints such arguments with %s. */
-static int cstr_len(const fc_arg *a)
+int fc_client_type(const fc_arg *name)
 {
-    const char *nul = memchr(a->p, '\0', a->len);
-    return (int)(nul ? (size_t)(nul - a->p) : a->len);
+    static const char *const types[] = {"normal", "master", "slave", "replica", "pubsub"};
+    size_t n = fc_arg_cstr_len(name);
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (n == strlen(types[i]) && strncasecmp(name->p, types[i], n) == 0)
+            return i == 0 ? FC_CLIENT_NORMAL : FC_CLIENT_OTHER;
+    return -1;
 }
 
 /* CLIENT LIST ID id [id ...]: the lines of the given ids, in argument order. */
@@ -210,21 +214,17 @@ static void client_list_ids(fc_cmd_ctx *c)
  * normal one, so the other known types list nothing. */
 static void client_list_cmd(fc_cmd_ctx *c)
 {
-    static const char *const other_types[] = {"master", "slave", "replica", "pubsub"};
     if (c->argc == 2) {
         client_list(c, false);
     } else if (c->argc == 4 && fc_arg_is(c, 2, "type")) {
-        if (fc_arg_is(c, 3, "normal")) {
+        int type = fc_client_type(&c->argv[3]);
+        if (type == FC_CLIENT_NORMAL)
             client_list(c, false);
-            return;
-        }
-        for (size_t i = 0; i < sizeof(other_types) / sizeof(other_types[0]); i++)
-            if (fc_arg_is(c, 3, other_types[i])) {
-                fc_resp_verbatim(c->out, "", 0, c->sess->proto);
-                return;
-            }
-        fc_resp_errorf(c->out, "ERR Unknown client type '%.*s'", cstr_len(&c->argv[3]),
-                       c->argv[3].p);
+        else if (type == FC_CLIENT_OTHER)
+            fc_resp_verbatim(c->out, "", 0, c->sess->proto);
+        else
+            fc_resp_errorf(c->out, "ERR Unknown client type '%.*s'",
+                           (int)fc_arg_cstr_len(&c->argv[3]), c->argv[3].p);
     } else if (c->argc > 3 && fc_arg_is(c, 2, "id")) {
         client_list_ids(c);
     } else {

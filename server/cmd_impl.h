@@ -32,6 +32,15 @@ bool fc_arg_ll(fc_cmd_ctx *c, int i, long long *out);
 /* True if argv[i] equals the lower-case word, ASCII case-insensitively. */
 bool fc_arg_is(const fc_cmd_ctx *c, int i, const char *word);
 
+/* The length of a up to its first NUL: Redis compares and prints such arguments as C strings. */
+size_t fc_arg_cstr_len(const fc_arg *a);
+
+/* A client type name as Redis's getClientTypeByName reads it (a C string, any case):
+ * FC_CLIENT_NORMAL (every client of ours), FC_CLIENT_OTHER (master, slave, replica, pubsub:
+ * none of ours), or -1 for an unknown name (cmd_conn.c). */
+enum { FC_CLIENT_NORMAL, FC_CLIENT_OTHER };
+int fc_client_type(const fc_arg *name);
+
 /* True when given[0..glen) equals secret[0..slen), in time that depends on glen only (no early
  * exit on the first differing byte, secret's length not observable). */
 bool fc_secure_equal(const char *given, size_t glen, const char *secret, size_t slen);

@@ -12,7 +12,6 @@
  * matches, is closed after its reply, as Redis does.
  */
 #include <string.h>
-#include <strings.h>
 
 #include "server/cmd_impl.h"
 
@@ -23,45 +22,27 @@ typedef struct kill_filter {
     bool skipme;
 } kill_filter;
 
-/* The length of a up to its first NUL: Redis compares and prints such arguments as C strings. */
-static size_t c_len(const fc_arg *a)
-{
-    const char *nul = memchr(a->p, '\0', a->len);
-    return nul ? (size_t)(nul - a->p) : a->len;
-}
-
-static bool type_known(const fc_arg *t, bool *normal)
-{
-    static const char *const others[] = {"master", "slave", "replica", "pubsub"};
-    fc_arg v = {t->p, c_len(t)};
-    *normal = v.len == 6 && strncasecmp(v.p, "normal", 6) == 0;
-    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]) && !*normal; i++)
-        if (v.len == strlen(others[i]) && strncasecmp(v.p, others[i], v.len) == 0)
-            return true;
-    return *normal;
-}
-
 /* One `option value` pair at argv[i]; false after replying an error. */
 static bool parse_pair(fc_cmd_ctx *c, int i, kill_filter *f)
 {
     const fc_arg *v = &c->argv[i + 1];
-    bool normal;
     if (fc_arg_is(c, i, "id")) {
         if (!fc_parse_ll(v->p, v->len, &f->id) || f->id < 1) {
             fc_reply_err(c, "ERR client-id should be greater than 0");
             return false;
         }
     } else if (fc_arg_is(c, i, "type")) {
-        if (!type_known(v, &normal)) {
-            fc_resp_errorf(c->out, "ERR Unknown client type '%.*s'", (int)c_len(v), v->p);
+        int type = fc_client_type(v);
+        if (type < 0) {
+            fc_resp_errorf(c->out, "ERR Unknown client type '%.*s'", (int)fc_arg_cstr_len(v), v->p);
             return false;
         }
-        f->nobody = !normal; /* as in Redis, the last TYPE given counts */
+        f->nobody = type != FC_CLIENT_NORMAL; /* as in Redis, the last TYPE given counts */
     } else if (fc_arg_is(c, i, "addr") || fc_arg_is(c, i, "laddr")) {
         *(fc_arg_is(c, i, "addr") ? &f->addr : &f->laddr) = v;
     } else if (fc_arg_is(c, i, "user")) {
         if (v->len != 7 || memcmp(v->p, "default", 7) != 0) { /* the whole name, as Redis */
-            fc_resp_errorf(c->out, "ERR No such user '%.*s'", (int)c_len(v), v->p);
+            fc_resp_errorf(c->out, "ERR No such user '%.*s'", (int)fc_arg_cstr_len(v), v->p);
             return false;
         }
     } else if (fc_arg_is(c, i, "skipme") &&
@@ -76,7 +57,7 @@ static bool parse_pair(fc_cmd_ctx *c, int i, kill_filter *f)
 
 static bool addr_is(const fc_arg *want, const char *have)
 {
-    size_t n = c_len(want);
+    size_t n = fc_arg_cstr_len(want);
     return n == strlen(have) && memcmp(want->p, have, n) == 0;
 }
 

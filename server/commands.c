@@ -246,11 +246,16 @@ static bool arity_ok(const fc_command *cmd, int argc)
     return (cmd->arity > 0 && cmd->arity == argc) || (cmd->arity < 0 && argc >= -cmd->arity);
 }
 
-/* Appends a C-string view of a (stops at NUL, as Redis's %s does), at most max bytes. */
-static size_t cstr_len(const fc_arg *a, size_t max)
+size_t fc_arg_cstr_len(const fc_arg *a)
 {
     const char *nul = memchr(a->p, '\0', a->len);
-    size_t n = nul ? (size_t)(nul - a->p) : a->len;
+    return nul ? (size_t)(nul - a->p) : a->len;
+}
+
+/* A C-string view of a (stops at NUL, as Redis's %s does), at most max bytes. */
+static size_t cstr_len(const fc_arg *a, size_t max)
+{
+    size_t n = fc_arg_cstr_len(a);
     return n < max ? n : max;
 }
 

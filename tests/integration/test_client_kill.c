@@ -22,12 +22,20 @@ static void send_line(int fd, const char *line)
     cr_assert_eq(fc_send_line(fd, line), 0, "send %s", line);
 }
 
-static long long client_id(int fd)
+/* Sends a command line and returns its reply (malloc'd; asserts one arrived). */
+static char *reply_to(int fd, const char *line)
 {
-    send_line(fd, "CLIENT ID");
+    send_line(fd, line);
     size_t len;
     char *r = fc_read_reply(fd, &len, 5000);
-    cr_assert(r && r[0] == ':', "CLIENT ID: %s", r ? r : "(none)");
+    cr_assert_not_null(r, "%s: no reply", line);
+    return r;
+}
+
+static long long client_id(int fd)
+{
+    char *r = reply_to(fd, "CLIENT ID");
+    cr_assert_eq(r[0], ':', "CLIENT ID: %s", r);
     long long id = atoll(r + 1);
     free(r);
     return id;
@@ -36,12 +44,9 @@ static long long client_id(int fd)
 /* The caller's addr= field from CLIENT INFO. */
 static void client_addr(int fd, char *out, size_t cap)
 {
-    send_line(fd, "CLIENT INFO");
-    size_t len;
-    char *r = fc_read_reply(fd, &len, 5000);
-    cr_assert_not_null(r);
+    char *r = reply_to(fd, "CLIENT INFO");
     const char *a = strstr(r, " addr=");
-    cr_assert_not_null(a);
+    cr_assert_not_null(a, "CLIENT INFO: %s", r);
     a += 6;
     size_t n = strcspn(a, " ");
     cr_assert_lt(n, cap);
